@@ -1,0 +1,18 @@
+//! Database migrations for Pattmayne Auth.
+//!
+//! The same migrations run on SQLite and PostgreSQL. Times are stored as
+//! `BIGINT` Unix seconds so that expiry arithmetic is identical on both.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261129_000001_create_schema;
+
+/// Every migration of the product, in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261129_000001_create_schema::Migration)]
+    }
+}

@@ -1,0 +1,55 @@
+//! The command line: `serve` (default), `migrate`, `config`, and the
+//! operator commands for users, client sites and IP suspensions.
+//!
+//! Every command exits non-zero with a one-line message on error.
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, Settings};
+
+/// Pattmayne Auth: sign in once, signed in on every client site.
+///
+/// Every setting can be given as a flag or as the environment variable shown;
+/// secrets also as NAME_FILE (a file holding the value).
+#[derive(Parser, Debug)]
+#[command(name = "pattmayne-auth", version, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What to do.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve HTTP (the default): applies pending migrations first.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the effective configuration, secrets redacted.
+    Config,
+}
+
+/// Runs the command. Errors come back as one displayable chain.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let (config, warnings) = Config::from_settings(cli.settings)?;
+    crate::telemetry::init(config.log_format);
+    for warning in warnings {
+        tracing::warn!("{warning}");
+    }
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => Ok(crate::serve(config).await?),
+        Command::Migrate => {
+            let db = crate::db::connect(&config).await?;
+            crate::db::migrate(&db).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Config => {
+            println!("{}", config.describe());
+            Ok(())
+        }
+    }
+}

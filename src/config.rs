@@ -1,0 +1,671 @@
+//! Every setting of the server: its environment variable, its default, and
+//! the rules that make a set of settings valid.
+//!
+//! Settings are parsed once (by clap, from flags or environment variables),
+//! validated into a [`Config`], and passed down in `AppState`. Secrets are
+//! wrapped in [`SecretString`] so they never appear in logs or `Debug` output,
+//! and each secret can also be read from a file named by `NAME_FILE`.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::builder::BoolishValueParser;
+use ipnet::IpNet;
+use secrecy::{ExposeSecret, SecretString};
+use url::Url;
+
+use crate::resources::{DEFAULT_SQLITE_FILE, MIN_SECRET_KEY_LEN, SECRET_KEY_FILE_NAME};
+
+/// The raw settings as given on the command line or in the environment.
+///
+/// `pattmayne-auth --help` prints this struct: every variable with its default.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Settings {
+    /// Database: `sqlite://path/to/file.db` or `postgres://user@host/db`.
+    /// [default: an SQLite file in AUTH_DATA_DIR]
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// File holding DATABASE_URL (Docker/Kubernetes secrets).
+    #[arg(long, env = "DATABASE_URL_FILE")]
+    pub database_url_file: Option<PathBuf>,
+
+    /// File holding the database password; replaces the password in DATABASE_URL.
+    #[arg(long, env = "DATABASE_PASSWORD_FILE")]
+    pub database_password_file: Option<PathBuf>,
+
+    /// Largest number of pooled database connections.
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 32)]
+    pub database_max_connections: u32,
+
+    /// How long to keep retrying (with backoff) while the database is not
+    /// answering at start, before giving up.
+    #[arg(long, env = "DATABASE_CONNECT_TIMEOUT_SECS", default_value_t = 30)]
+    pub database_connect_timeout_secs: u64,
+
+    /// Listen address.
+    #[arg(long, env = "AUTH_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// The URL the server is reached at: the token issuer (`iss`). Cookies are
+    /// `Secure` when it is https. [default: http://AUTH_BIND]
+    #[arg(long, env = "AUTH_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Master secret, at least 32 characters (e.g. `openssl rand -hex 32`).
+    /// Required when AUTH_PUBLIC_URL is https; in development one is generated
+    /// and kept in AUTH_DATA_DIR.
+    #[arg(long, env = "AUTH_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+
+    /// File holding AUTH_SECRET_KEY.
+    #[arg(long, env = "AUTH_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
+
+    /// Directory for the default SQLite database and the development secret key.
+    #[arg(long, env = "AUTH_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// Lifetime of access JWTs, 60 to 3600 seconds.
+    #[arg(long, env = "AUTH_ACCESS_TOKEN_TTL_SECS", default_value_t = 600)]
+    pub access_token_ttl_secs: i64,
+
+    /// Absolute lifetime of an SSO session, and so of every refresh token under it.
+    #[arg(long, env = "AUTH_SESSION_TTL_SECS", default_value_t = 14 * 24 * 3600)]
+    pub session_ttl_secs: i64,
+
+    /// How long a just-rotated refresh token may be presented again (concurrent
+    /// tabs, retried requests) and get the same successor, without revoking its family.
+    #[arg(long, env = "AUTH_REFRESH_GRACE_SECS", default_value_t = 20)]
+    pub refresh_grace_secs: i64,
+
+    /// Failed sign-ins from one IP address that suspend it...
+    #[arg(long, env = "AUTH_LOGIN_MAX_FAILURES", default_value_t = 5)]
+    pub login_max_failures: i64,
+
+    /// ...when they happen within this many seconds.
+    #[arg(long, env = "AUTH_LOGIN_FAILURE_WINDOW_SECS", default_value_t = 900)]
+    pub login_failure_window_secs: i64,
+
+    /// First suspension of an IP address; each repeat offence doubles it (up to 32x).
+    #[arg(long, env = "AUTH_IP_SUSPENSION_SECS", default_value_t = 900)]
+    pub ip_suspension_secs: i64,
+
+    /// Failed sign-ins to one account (from any address) after which further
+    /// attempts are slowed down, except from a browser that signed in to it before.
+    #[arg(long, env = "AUTH_ACCOUNT_MAX_FAILURES", default_value_t = 10)]
+    pub account_max_failures: i64,
+
+    /// Comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed.
+    /// Empty: trust none, the client address is the socket peer.
+    #[arg(long, env = "AUTH_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: String,
+
+    /// Argon2id memory cost in KiB (OWASP: 19456).
+    #[arg(long, env = "AUTH_ARGON2_MEMORY_KIB", default_value_t = 19456)]
+    pub argon2_memory_kib: u32,
+
+    /// Argon2id iterations (OWASP: 2).
+    #[arg(long, env = "AUTH_ARGON2_ITERATIONS", default_value_t = 2)]
+    pub argon2_iterations: u32,
+
+    /// Argon2id parallelism (OWASP: 1).
+    #[arg(long, env = "AUTH_ARGON2_PARALLELISM", default_value_t = 1)]
+    pub argon2_parallelism: u32,
+
+    /// Most password hashes computed at once; 0 = one per CPU core.
+    #[arg(long, env = "AUTH_MAX_CONCURRENT_HASHES", default_value_t = 0)]
+    pub max_concurrent_hashes: usize,
+
+    /// Whether anyone may create an account at /register.
+    #[arg(long, env = "AUTH_REGISTRATION_ENABLED", default_value = "true",
+          value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set)]
+    pub registration_enabled: bool,
+
+    /// Accept plain-http redirect URIs on hosts other than loopback (never do this in production).
+    #[arg(long, env = "AUTH_ALLOW_HTTP_REDIRECT_URIS", default_value = "false",
+          value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set)]
+    pub allow_http_redirect_uris: bool,
+
+    /// Log format: `text` or `json`. The level comes from RUST_LOG (default `info`).
+    #[arg(long, env = "AUTH_LOG_FORMAT", default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// A validated configuration. Built once at start and shared read-only.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: SecretString,
+    pub database_max_connections: u32,
+    pub database_connect_timeout: Duration,
+    pub bind: SocketAddr,
+    /// The issuer: `AUTH_PUBLIC_URL` without a trailing slash.
+    pub issuer: String,
+    pub secret_key: SecretString,
+    pub data_dir: PathBuf,
+    pub access_token_ttl_secs: i64,
+    pub session_ttl_secs: i64,
+    pub refresh_grace_secs: i64,
+    pub login_max_failures: i64,
+    pub login_failure_window_secs: i64,
+    pub ip_suspension_secs: i64,
+    pub account_max_failures: i64,
+    pub trusted_proxies: Vec<IpNet>,
+    pub argon2: Argon2Params,
+    pub max_concurrent_hashes: usize,
+    pub registration_enabled: bool,
+    pub allow_http_redirect_uris: bool,
+    pub log_format: LogFormat,
+}
+
+/// Argon2id cost parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Argon2Params {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl Default for Argon2Params {
+    fn default() -> Self {
+        Self {
+            memory_kib: 19456,
+            iterations: 2,
+            parallelism: 1,
+        }
+    }
+}
+
+/// Why a configuration was refused; printed as one line before exiting.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+fn invalid(message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid(message.into())
+}
+
+impl Config {
+    /// Validates the settings. Returns the config and warnings to log once
+    /// logging is set up (it is configured by this very config).
+    pub fn from_settings(s: Settings) -> Result<(Config, Vec<String>), ConfigError> {
+        let mut warnings = Vec::new();
+        let public_url = match &s.public_url {
+            Some(raw) if !raw.trim().is_empty() => raw.trim().to_owned(),
+            _ => format!("http://{}", s.bind),
+        };
+        let parsed = Url::parse(&public_url)
+            .map_err(|e| invalid(format!("AUTH_PUBLIC_URL {public_url:?} is not a URL: {e}")))?;
+        if !matches!(parsed.scheme(), "http" | "https")
+            || parsed.host().is_none()
+            || parsed.query().is_some()
+            || parsed.fragment().is_some()
+        {
+            return Err(invalid(
+                "AUTH_PUBLIC_URL must be an http(s) URL without query or fragment",
+            ));
+        }
+        let https = parsed.scheme() == "https";
+        let issuer = public_url.trim_end_matches('/').to_owned();
+
+        let secret_key = match secret_value(s.secret_key, s.secret_key_file.as_deref())? {
+            Some(key) => key,
+            None if https => {
+                return Err(invalid(
+                    "AUTH_SECRET_KEY (or AUTH_SECRET_KEY_FILE) is required when AUTH_PUBLIC_URL is https",
+                ));
+            }
+            None => {
+                let path = s.data_dir.join(SECRET_KEY_FILE_NAME);
+                warnings.push(format!(
+                    "AUTH_SECRET_KEY is not set: using a development key kept in {}; \
+                     set AUTH_SECRET_KEY for production",
+                    path.display()
+                ));
+                development_secret_key(&path)?
+            }
+        };
+        if secret_key.expose_secret().chars().count() < MIN_SECRET_KEY_LEN {
+            return Err(invalid(format!(
+                "AUTH_SECRET_KEY must be at least {MIN_SECRET_KEY_LEN} characters"
+            )));
+        }
+
+        let mut database_url = match secret_value(s.database_url, s.database_url_file.as_deref())? {
+            Some(url) => url.expose_secret().to_owned(),
+            None => {
+                std::fs::create_dir_all(&s.data_dir).map_err(|source| ConfigError::Write {
+                    path: s.data_dir.clone(),
+                    source,
+                })?;
+                format!(
+                    "sqlite://{}?mode=rwc",
+                    s.data_dir.join(DEFAULT_SQLITE_FILE).display()
+                )
+            }
+        };
+        if let Some(path) = &s.database_password_file {
+            let password = read_secret_file(path)?;
+            database_url = with_password(&database_url, password.expose_secret())?;
+        }
+        check_database_url(&database_url)?;
+
+        if !(60..=3600).contains(&s.access_token_ttl_secs) {
+            return Err(invalid(
+                "AUTH_ACCESS_TOKEN_TTL_SECS must be between 60 and 3600",
+            ));
+        }
+        positive("AUTH_SESSION_TTL_SECS", s.session_ttl_secs)?;
+        if !(0..=300).contains(&s.refresh_grace_secs) {
+            return Err(invalid("AUTH_REFRESH_GRACE_SECS must be between 0 and 300"));
+        }
+        positive("AUTH_LOGIN_MAX_FAILURES", s.login_max_failures)?;
+        positive(
+            "AUTH_LOGIN_FAILURE_WINDOW_SECS",
+            s.login_failure_window_secs,
+        )?;
+        positive("AUTH_IP_SUSPENSION_SECS", s.ip_suspension_secs)?;
+        positive("AUTH_ACCOUNT_MAX_FAILURES", s.account_max_failures)?;
+        if s.database_max_connections == 0 {
+            return Err(invalid("DATABASE_MAX_CONNECTIONS must be at least 1"));
+        }
+        let argon2 = Argon2Params {
+            memory_kib: s.argon2_memory_kib,
+            iterations: s.argon2_iterations,
+            parallelism: s.argon2_parallelism,
+        };
+        argon2::Params::new(
+            argon2.memory_kib,
+            argon2.iterations,
+            argon2.parallelism,
+            None,
+        )
+        .map_err(|e| invalid(format!("invalid AUTH_ARGON2_* parameters: {e}")))?;
+
+        let max_concurrent_hashes = match s.max_concurrent_hashes {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n,
+        };
+
+        Ok((
+            Config {
+                database_url: SecretString::from(database_url),
+                database_max_connections: s.database_max_connections,
+                database_connect_timeout: Duration::from_secs(s.database_connect_timeout_secs),
+                bind: s.bind,
+                issuer,
+                secret_key,
+                data_dir: s.data_dir,
+                access_token_ttl_secs: s.access_token_ttl_secs,
+                session_ttl_secs: s.session_ttl_secs,
+                refresh_grace_secs: s.refresh_grace_secs,
+                login_max_failures: s.login_max_failures,
+                login_failure_window_secs: s.login_failure_window_secs,
+                ip_suspension_secs: s.ip_suspension_secs,
+                account_max_failures: s.account_max_failures,
+                trusted_proxies: parse_trusted_proxies(&s.trusted_proxies)?,
+                argon2,
+                max_concurrent_hashes,
+                registration_enabled: s.registration_enabled,
+                allow_http_redirect_uris: s.allow_http_redirect_uris,
+                log_format: s.log_format,
+            },
+            warnings,
+        ))
+    }
+
+    /// Whether the server is reached over https (cookies get `Secure`).
+    pub fn is_https(&self) -> bool {
+        self.issuer.starts_with("https://")
+    }
+
+    /// Whether `ip` is one of the trusted reverse proxies.
+    pub fn is_trusted_proxy(&self, ip: IpAddr) -> bool {
+        self.trusted_proxies.iter().any(|net| net.contains(&ip))
+    }
+
+    /// A line-per-setting summary with secrets redacted (`pattmayne-auth config`).
+    pub fn describe(&self) -> String {
+        let db = redact_url(self.database_url.expose_secret());
+        let proxies: Vec<String> = self.trusted_proxies.iter().map(|n| n.to_string()).collect();
+        [
+            format!("DATABASE_URL={db}"),
+            format!("DATABASE_MAX_CONNECTIONS={}", self.database_max_connections),
+            format!(
+                "DATABASE_CONNECT_TIMEOUT_SECS={}",
+                self.database_connect_timeout.as_secs()
+            ),
+            format!("AUTH_BIND={}", self.bind),
+            format!("AUTH_PUBLIC_URL={}", self.issuer),
+            "AUTH_SECRET_KEY=[redacted]".to_owned(),
+            format!("AUTH_DATA_DIR={}", self.data_dir.display()),
+            format!("AUTH_ACCESS_TOKEN_TTL_SECS={}", self.access_token_ttl_secs),
+            format!("AUTH_SESSION_TTL_SECS={}", self.session_ttl_secs),
+            format!("AUTH_REFRESH_GRACE_SECS={}", self.refresh_grace_secs),
+            format!("AUTH_LOGIN_MAX_FAILURES={}", self.login_max_failures),
+            format!(
+                "AUTH_LOGIN_FAILURE_WINDOW_SECS={}",
+                self.login_failure_window_secs
+            ),
+            format!("AUTH_IP_SUSPENSION_SECS={}", self.ip_suspension_secs),
+            format!("AUTH_ACCOUNT_MAX_FAILURES={}", self.account_max_failures),
+            format!("AUTH_TRUSTED_PROXIES={}", proxies.join(",")),
+            format!("AUTH_ARGON2_MEMORY_KIB={}", self.argon2.memory_kib),
+            format!("AUTH_ARGON2_ITERATIONS={}", self.argon2.iterations),
+            format!("AUTH_ARGON2_PARALLELISM={}", self.argon2.parallelism),
+            format!("AUTH_MAX_CONCURRENT_HASHES={}", self.max_concurrent_hashes),
+            format!("AUTH_REGISTRATION_ENABLED={}", self.registration_enabled),
+            format!(
+                "AUTH_ALLOW_HTTP_REDIRECT_URIS={}",
+                self.allow_http_redirect_uris
+            ),
+            format!("AUTH_LOG_FORMAT={:?}", self.log_format).to_lowercase(),
+        ]
+        .join("\n")
+    }
+}
+
+fn positive(name: &str, value: i64) -> Result<(), ConfigError> {
+    if value > 0 {
+        Ok(())
+    } else {
+        Err(invalid(format!("{name} must be positive")))
+    }
+}
+
+/// A secret from its variable or from the file its `_FILE` variable names.
+/// Giving both is refused: which one wins would be a guess.
+fn secret_value(
+    direct: Option<String>,
+    file: Option<&Path>,
+) -> Result<Option<SecretString>, ConfigError> {
+    let direct = direct.filter(|v| !v.is_empty());
+    match (direct, file) {
+        (Some(_), Some(path)) => Err(invalid(format!(
+            "both a value and a _FILE ({}) are set for the same secret; set one",
+            path.display()
+        ))),
+        (Some(value), None) => Ok(Some(SecretString::from(value))),
+        (None, Some(path)) => read_secret_file(path).map(Some),
+        (None, None) => Ok(None),
+    }
+}
+
+/// Reads a secret file, dropping the trailing newline editors and `echo` add.
+pub fn read_secret_file(path: &Path) -> Result<SecretString, ConfigError> {
+    let raw = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let value = raw.trim_end_matches(['\n', '\r']).to_owned();
+    if value.is_empty() {
+        return Err(invalid(format!("{} is empty", path.display())));
+    }
+    Ok(SecretString::from(value))
+}
+
+/// Reads the development key from the data directory, creating it if needed.
+fn development_secret_key(path: &Path) -> Result<SecretString, ConfigError> {
+    if path.exists() {
+        return read_secret_file(path);
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|source| ConfigError::Write {
+            path: dir.to_owned(),
+            source,
+        })?;
+    }
+    let key = crate::crypto::random_hex(32);
+    write_private_file(path, &key).map_err(|source| ConfigError::Write {
+        path: path.to_owned(),
+        source,
+    })?;
+    Ok(SecretString::from(key))
+}
+
+#[cfg(unix)]
+fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(contents.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}
+
+fn check_database_url(url: &str) -> Result<(), ConfigError> {
+    let scheme_ok = ["sqlite:", "postgres://", "postgresql://"]
+        .iter()
+        .any(|p| url.starts_with(p));
+    if !scheme_ok {
+        return Err(invalid(format!(
+            "DATABASE_URL must start with sqlite:// or postgres:// (got {})",
+            redact_url(url)
+        )));
+    }
+    if !url.starts_with("sqlite:") {
+        let parsed =
+            Url::parse(url).map_err(|e| invalid(format!("DATABASE_URL is malformed: {e}")))?;
+        if parsed.host_str().is_none_or(str::is_empty) {
+            return Err(invalid("DATABASE_URL has no host"));
+        }
+    }
+    Ok(())
+}
+
+fn with_password(url: &str, password: &str) -> Result<String, ConfigError> {
+    let mut parsed =
+        Url::parse(url).map_err(|e| invalid(format!("DATABASE_URL is malformed: {e}")))?;
+    parsed
+        .set_password(Some(password))
+        .map_err(|()| invalid("DATABASE_URL cannot carry a password"))?;
+    Ok(parsed.to_string())
+}
+
+/// The URL with any password replaced, safe to print.
+pub fn redact_url(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("redacted"));
+            parsed.to_string()
+        }
+        Ok(_) => url.to_owned(),
+        Err(_) => "[unparseable]".to_owned(),
+    }
+}
+
+fn parse_trusted_proxies(raw: &str) -> Result<Vec<IpNet>, ConfigError> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.parse::<IpNet>()
+                .or_else(|_| part.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| invalid(format!("AUTH_TRUSTED_PROXIES: {part:?} is not a CIDR")))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        settings: Settings,
+    }
+
+    fn parse(args: &[&str]) -> Result<(Config, Vec<String>), ConfigError> {
+        let mut all = vec!["pattmayne-auth"];
+        all.extend_from_slice(args);
+        let cli = Cli::try_parse_from(all).map_err(|e| invalid(e.to_string()))?;
+        Config::from_settings(cli.settings)
+    }
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "pattmayne-config-{name}-{}",
+            crate::crypto::random_hex(6)
+        ));
+        std::fs::create_dir_all(&dir).ok();
+        dir
+    }
+
+    #[test]
+    fn https_without_secret_key_is_refused() {
+        let dir = temp_dir("https");
+        let err = parse(&[
+            "--public-url",
+            "https://auth.example.com",
+            "--data-dir",
+            dir.to_str().unwrap_or_default(),
+        ])
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(err.contains("AUTH_SECRET_KEY"), "{err}");
+    }
+
+    #[test]
+    fn development_key_is_generated_once_and_kept() {
+        let dir = temp_dir("dev");
+        let d = dir.to_str().unwrap_or_default();
+        let (first, warnings) = parse(&["--data-dir", d])
+            .map_err(|e| e.to_string())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(warnings.len(), 1);
+        let (second, _) = parse(&["--data-dir", d])
+            .map_err(|e| e.to_string())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            first.secret_key.expose_secret(),
+            second.secret_key.expose_secret()
+        );
+        assert!(first.database_url.expose_secret().starts_with("sqlite://"));
+        assert_eq!(first.issuer, "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn secret_key_is_read_from_file_without_trailing_newline() {
+        let dir = temp_dir("file");
+        let file = dir.join("key");
+        std::fs::write(&file, format!("{}\n", "k".repeat(40))).ok();
+        let (config, warnings) = parse(&[
+            "--secret-key-file",
+            file.to_str().unwrap_or_default(),
+            "--public-url",
+            "https://auth.example.com/",
+            "--data-dir",
+            dir.to_str().unwrap_or_default(),
+        ])
+        .map_err(|e| e.to_string())
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(warnings.is_empty());
+        assert_eq!(config.secret_key.expose_secret(), &"k".repeat(40));
+        assert_eq!(config.issuer, "https://auth.example.com");
+        assert!(config.is_https());
+    }
+
+    #[test]
+    fn short_secret_key_and_both_forms_are_refused() {
+        let dir = temp_dir("short");
+        let d = dir.to_str().unwrap_or_default();
+        assert!(parse(&["--secret-key", "short", "--data-dir", d]).is_err());
+        let file = dir.join("key");
+        std::fs::write(&file, "k".repeat(40)).ok();
+        let both = parse(&[
+            "--secret-key",
+            &"x".repeat(40),
+            "--secret-key-file",
+            file.to_str().unwrap_or_default(),
+            "--data-dir",
+            d,
+        ]);
+        assert!(both.is_err());
+    }
+
+    #[test]
+    fn database_password_file_is_spliced_into_the_url() {
+        let dir = temp_dir("dbpw");
+        let file = dir.join("pw");
+        std::fs::write(&file, "s3cr@t\n").ok();
+        let (config, _) = parse(&[
+            "--database-url",
+            "postgres://auth@db:5432/auth",
+            "--database-password-file",
+            file.to_str().unwrap_or_default(),
+            "--secret-key",
+            &"x".repeat(40),
+            "--data-dir",
+            dir.to_str().unwrap_or_default(),
+        ])
+        .map_err(|e| e.to_string())
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            config.database_url.expose_secret(),
+            "postgres://auth:s3cr%40t@db:5432/auth"
+        );
+        assert!(
+            config
+                .describe()
+                .contains("postgres://auth:redacted@db:5432/auth")
+        );
+        assert!(!config.describe().contains("s3cr"));
+    }
+
+    #[test]
+    fn malformed_values_are_refused() {
+        let dir = temp_dir("bad");
+        let d = dir.to_str().unwrap_or_default();
+        let key = "x".repeat(40);
+        for args in [
+            vec!["--database-url", "mysql://x"],
+            vec!["--database-url", "postgres://"],
+            vec!["--public-url", "ftp://x"],
+            vec!["--access-token-ttl-secs", "7200"],
+            vec!["--trusted-proxies", "10.0.0.0/8,nonsense"],
+        ] {
+            let mut all = args.clone();
+            all.extend(["--secret-key", key.as_str(), "--data-dir", d]);
+            assert!(parse(&all).is_err(), "{args:?} was accepted");
+        }
+        let mut ok = vec!["--trusted-proxies", "10.0.0.0/8, 127.0.0.1"];
+        ok.extend(["--secret-key", key.as_str(), "--data-dir", d]);
+        let (config, _) = parse(&ok)
+            .map_err(|e| e.to_string())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(config.is_trusted_proxy("127.0.0.1".parse().unwrap_or(IpAddr::from([0, 0, 0, 0]))));
+        assert!(
+            !config.is_trusted_proxy("192.168.1.1".parse().unwrap_or(IpAddr::from([0, 0, 0, 0])))
+        );
+    }
+}

@@ -1,0 +1,118 @@
+//! Connecting to the database (SQLite or PostgreSQL) and migrating it.
+
+use std::time::{Duration, Instant};
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
+    TransactionTrait,
+};
+use secrecy::ExposeSecret;
+
+use crate::config::{Config, redact_url};
+
+/// Why the server could not get a working database.
+#[derive(Debug, thiserror::Error)]
+pub enum DbStartError {
+    #[error("database {url} is not answering after {secs}s: {cause}")]
+    Unreachable {
+        url: String,
+        secs: u64,
+        cause: String,
+    },
+    #[error("database {url} cannot be used: {cause}")]
+    Refused { url: String, cause: String },
+    #[error("migrations failed: {0}")]
+    Migration(String),
+}
+
+/// Connects, retrying with exponential backoff while the database is not
+/// answering (PostgreSQL still starting in a container), for at most
+/// `DATABASE_CONNECT_TIMEOUT_SECS`.
+pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbStartError> {
+    let url = config.database_url.expose_secret().to_owned();
+    let shown = redact_url(&url);
+    let mut options = ConnectOptions::new(url.clone());
+    let sqlite = url.starts_with("sqlite:");
+    options
+        .max_connections(config.database_max_connections)
+        .min_connections(if sqlite { 1 } else { 2 })
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
+
+    let deadline = Instant::now() + config.database_connect_timeout;
+    let mut delay = Duration::from_millis(200);
+    loop {
+        let attempt = match Database::connect(options.clone()).await {
+            Ok(db) => db.ping().await.map(|()| db),
+            Err(err) => Err(err),
+        };
+        match attempt {
+            Ok(db) => return Ok(db),
+            Err(err) if is_permanent(&err) => {
+                return Err(DbStartError::Refused {
+                    url: shown,
+                    cause: one_line(&err),
+                });
+            }
+            Err(err) => {
+                if Instant::now() + delay > deadline {
+                    return Err(DbStartError::Unreachable {
+                        url: shown,
+                        secs: config.database_connect_timeout.as_secs(),
+                        cause: one_line(&err),
+                    });
+                }
+                tracing::warn!(url = %shown, error = %one_line(&err), retry_in_ms = delay.as_millis() as u64, "database not ready");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+/// Errors that retrying cannot fix: a malformed URL, a missing SQLite
+/// directory, a database that does not exist or refuses our credentials.
+fn is_permanent(err: &DbErr) -> bool {
+    let text = err.to_string().to_lowercase();
+    [
+        "invalid",
+        "unable to open database file",
+        "does not exist",
+        "password authentication",
+        "no such",
+        "unsupported",
+        "role ",
+    ]
+    .iter()
+    .any(|needle| text.contains(needle))
+}
+
+fn one_line(err: &DbErr) -> String {
+    err.to_string().replace('\n', " ")
+}
+
+/// Applies pending migrations. On PostgreSQL an advisory lock makes instances
+/// that start together take turns instead of racing to create the same tables.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbStartError> {
+    let failed = |e: DbErr| DbStartError::Migration(one_line(&e));
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let txn = db.begin().await.map_err(failed)?;
+            txn.execute_unprepared("SELECT pg_advisory_xact_lock(7243110001)")
+                .await
+                .map_err(failed)?;
+            Migrator::up(&txn, None).await.map_err(failed)?;
+            txn.commit().await.map_err(failed)
+        }
+        _ => Migrator::up(db, None).await.map_err(failed),
+    }
+}

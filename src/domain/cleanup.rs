@@ -1,0 +1,58 @@
+//! Periodic sweeping of rows that can no longer matter: expired HTTP
+//! sessions, authorization codes, and tokens and sessions long past expiry.
+
+use std::time::Duration;
+
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+
+use crate::entities::{
+    account_throttle, authorization_code, http_session, ip_throttle, sso_session,
+};
+use crate::resources::{CLEANUP_INTERVAL_SECS, OFFENCE_MEMORY_SECS};
+
+/// Runs [`sweep`] forever, every few minutes.
+pub async fn run(db: DatabaseConnection) {
+    let mut interval = tokio::time::interval(Duration::from_secs(CLEANUP_INTERVAL_SECS));
+    loop {
+        interval.tick().await;
+        if let Err(err) = sweep(&db, crate::clock::now()).await {
+            tracing::warn!(error = %err, "cleanup failed");
+        }
+    }
+}
+
+/// Deletes what expired before `now`.
+pub async fn sweep(db: &DatabaseConnection, now: i64) -> Result<(), DbErr> {
+    http_session::Entity::delete_many()
+        .filter(http_session::Column::ExpiresAt.lte(now))
+        .exec(db)
+        .await?;
+    // Used codes are kept until expiry so that a replay is recognised and
+    // revokes what the first use issued; after that they are just noise.
+    authorization_code::Entity::delete_many()
+        .filter(authorization_code::Column::ExpiresAt.lte(now - 3600))
+        .exec(db)
+        .await?;
+    // An SSO session past its absolute expiry takes its codes and refresh
+    // tokens with it (foreign keys cascade); a day's delay keeps them
+    // recognisable for error messages in the meantime.
+    sso_session::Entity::delete_many()
+        .filter(sso_session::Column::ExpiresAt.lte(now - 86_400))
+        .exec(db)
+        .await?;
+    // Failure counters nobody has touched for a day, and not suspended.
+    ip_throttle::Entity::delete_many()
+        .filter(ip_throttle::Column::LastFailureAt.lte(now - OFFENCE_MEMORY_SECS))
+        .filter(
+            Condition::any()
+                .add(ip_throttle::Column::SuspendedUntil.is_null())
+                .add(ip_throttle::Column::SuspendedUntil.lte(now - OFFENCE_MEMORY_SECS)),
+        )
+        .exec(db)
+        .await?;
+    account_throttle::Entity::delete_many()
+        .filter(account_throttle::Column::LastFailureAt.lte(now - OFFENCE_MEMORY_SECS))
+        .exec(db)
+        .await?;
+    Ok(())
+}

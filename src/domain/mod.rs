@@ -1,0 +1,5 @@
+//! Domain logic: accounts, client sites, sessions, tokens, throttling.
+//! No axum types here: functions take a database handle, plain data and `now`.
+
+pub mod cleanup;
+pub mod passwords;

@@ -1,0 +1,15 @@
+//! `http_sessions` table.
+
+use sea_orm::entity::prelude::*;
+
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "http_sessions")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id_hash: String,
+    pub data: String,
+    pub expires_at: i64,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

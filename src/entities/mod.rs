@@ -1,0 +1,13 @@
+//! SeaORM entities, one per table (schema in `migration/`). Times are Unix seconds.
+
+pub mod account_throttle;
+pub mod audit_log;
+pub mod authorization_code;
+pub mod client;
+pub mod client_redirect_uri;
+pub mod http_session;
+pub mod ip_throttle;
+pub mod refresh_token;
+pub mod signing_key;
+pub mod sso_session;
+pub mod user;

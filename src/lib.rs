@@ -1,0 +1,191 @@
+//! Pattmayne Auth: a small single sign-on server for a family of web apps
+//! and games ("client sites").
+//!
+//! Module map:
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+/// Command-line interface: `serve`, `migrate`, `user`, `client`, `suspension`.
+pub mod cli;
+/// Wall-clock time as Unix seconds, and formatting it for people.
+pub mod clock;
+/// Every setting, its environment variable and default; secrets with `*_FILE`.
+pub mod config;
+/// Random tokens, hashing, derived subkeys, encryption of stored secrets.
+pub mod crypto;
+/// Database connection (SQLite or PostgreSQL) and migrations.
+pub mod db;
+/// Domain logic, free of HTTP: users, clients, sessions, tokens, throttling.
+pub mod domain;
+/// SeaORM entities, one per table.
+pub mod entities;
+/// The domain error and its two presenters (HTML page, OAuth JSON).
+pub mod error;
+/// Prometheus counters.
+pub mod metrics;
+/// Constants: routes, cookie names, limits, template names.
+pub mod resources;
+/// The HTTP-session store in our own database.
+pub mod session_store;
+/// `AppState`, shared by every handler.
+pub mod state;
+/// Logging setup.
+pub mod telemetry;
+/// Template loading and rendering.
+pub mod templates;
+/// Hosted pages: error page, static assets, health.
+pub mod web;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+use crate::config::Config;
+use crate::resources::{MAX_BODY_BYTES, REQUEST_TIMEOUT_SECS, SHUTDOWN_GRACE_SECS, cookies};
+use crate::session_store::DbSessionStore;
+use crate::state::AppState;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The whole application: every feature's router merged, with the shared layers.
+pub fn app(state: AppState) -> Router {
+    let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
+        .with_name(cookies::SESSION)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.config.is_https())
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
+            resources::HTTP_SESSION_INACTIVITY_SECS,
+        )));
+
+    let trace = TraceLayer::new_for_http().make_span_with(|request: &Request| {
+        let id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+        // The path only: query strings may carry codes or state.
+        tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), request_id = %id)
+    })
+    .on_request(())
+    .on_response(DefaultOnResponse::new().level(tracing::Level::INFO));
+
+    Router::new()
+        .merge(web::router())
+        .fallback(web::not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), web::error_pages))
+        .layer(sessions)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(trace)
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    Duration::from_secs(REQUEST_TIMEOUT_SECS),
+                ))
+                .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+                .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
+                .layer(security_header(header::REFERRER_POLICY, "no-referrer"))
+                .layer(security_header(
+                    header::CONTENT_SECURITY_POLICY,
+                    "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+                )),
+        )
+        .with_state(state)
+}
+
+fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}
+
+/// Why the server stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Database(#[from] db::DbStartError),
+    #[error("templates: {0}")]
+    Templates(#[from] minijinja::Error),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("server error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Connects to the database, applies migrations and builds the state.
+pub async fn prepare(config: Config) -> Result<AppState, ServeError> {
+    let db = db::connect(&config).await?;
+    db::migrate(&db).await?;
+    Ok(AppState::new(config, db)?)
+}
+
+/// Serves `state` on `listener` until `shutdown` resolves, then drains.
+pub async fn serve_on(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let cleanup = tokio::spawn(domain::cleanup::run(state.db.clone()));
+    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let result = axum::serve(listener, service)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    cleanup.abort();
+    result.map_err(ServeError::from)
+}
+
+/// `pattmayne-auth serve`: prepare, bind, serve until SIGTERM or Ctrl-C.
+pub async fn serve(config: Config) -> Result<(), ServeError> {
+    let addr = config.bind;
+    let state = prepare(config).await?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Bind { addr, source })?;
+    tracing::info!(%addr, issuer = %state.config.issuer, "listening");
+    serve_on(listener, state, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM; in-flight requests then get a grace period.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!(grace_secs = SHUTDOWN_GRACE_SECS, "shutting down");
+    // Bound the drain: a stuck client must not hold shutdown forever.
+    tokio::spawn(async {
+        tokio::time::sleep(Duration::from_secs(SHUTDOWN_GRACE_SECS)).await;
+        tracing::warn!("grace period over, exiting");
+        std::process::exit(0);
+    });
+}

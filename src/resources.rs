@@ -1,0 +1,130 @@
+//! Constants: route paths, cookie and session key names, limits and template
+//! names. One place for every string the handlers share (the seed's
+//! "resources file"), so nothing is spelled twice.
+
+/// Route paths.
+pub mod routes {
+    pub const HEALTHZ: &str = "/healthz";
+    pub const METRICS: &str = "/metrics";
+    pub const STATIC: &str = "/static/{*path}";
+    pub const STATIC_PREFIX: &str = "/static/";
+
+    pub const HOME: &str = "/";
+    pub const LOGIN: &str = "/login";
+    pub const REGISTER: &str = "/register";
+    pub const LOGOUT: &str = "/logout";
+    pub const ACCOUNT: &str = "/account";
+    pub const ACCOUNT_SIGN_OUT_EVERYWHERE: &str = "/account/sign-out-everywhere";
+
+    pub const AUTHORIZE: &str = "/oauth2/authorize";
+    pub const TOKEN: &str = "/oauth2/token";
+    pub const REVOKE: &str = "/oauth2/revoke";
+    pub const INTROSPECT: &str = "/oauth2/introspect";
+    pub const USERINFO: &str = "/oauth2/userinfo";
+    pub const JWKS: &str = "/oauth2/jwks";
+    pub const BACKCHANNEL_LOGOUT: &str = "/oauth2/logout";
+    pub const OPENID_CONFIGURATION: &str = "/.well-known/openid-configuration";
+    pub const OAUTH_METADATA: &str = "/.well-known/oauth-authorization-server";
+
+    pub const ADMIN: &str = "/admin";
+    pub const ADMIN_CLIENTS: &str = "/admin/clients";
+    pub const ADMIN_USERS: &str = "/admin/users";
+    pub const ADMIN_SUSPENSIONS: &str = "/admin/suspensions";
+    pub const ADMIN_AUDIT: &str = "/admin/audit";
+}
+
+/// Cookie names.
+pub mod cookies {
+    /// The HTTP session (tower-sessions) cookie.
+    pub const SESSION: &str = "pattmayne_session";
+    /// The device cookie that lets a person past the per-account throttle.
+    pub const DEVICE: &str = "pattmayne_device";
+}
+
+/// Keys inside the HTTP session.
+pub mod session_keys {
+    pub const CSRF_TOKEN: &str = "csrf_token";
+    pub const SSO_SESSION_ID: &str = "sso_session_id";
+    /// A secret shown once (a new client's credentials), keyed by client_id.
+    pub const ONE_TIME_SECRET: &str = "one_time_secret";
+}
+
+/// Form field names the pages and handlers share.
+pub mod fields {
+    pub const CSRF_TOKEN: &str = "csrf_token";
+    pub const NEXT: &str = "next";
+}
+
+/// Template names.
+pub mod templates {
+    pub const BASE: &str = "base.html";
+    pub const ERROR: &str = "error.html";
+    pub const HOME: &str = "home.html";
+    pub const LOGIN: &str = "login.html";
+    pub const REGISTER: &str = "register.html";
+    pub const ACCOUNT: &str = "account.html";
+    pub const ADMIN_LAYOUT: &str = "admin/layout.html";
+    pub const ADMIN_CLIENTS: &str = "admin/clients.html";
+    pub const ADMIN_CLIENT_NEW: &str = "admin/client_new.html";
+    pub const ADMIN_CLIENT: &str = "admin/client.html";
+    pub const ADMIN_CLIENT_CREATED: &str = "admin/client_created.html";
+    pub const ADMIN_USERS: &str = "admin/users.html";
+    pub const ADMIN_SUSPENSIONS: &str = "admin/suspensions.html";
+    pub const ADMIN_AUDIT: &str = "admin/audit.html";
+    pub const ADMIN_CONFIRM: &str = "admin/confirm.html";
+}
+
+/// Request body limit for every route (forms and token requests are small).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// A request that takes longer than this is answered 408.
+pub const REQUEST_TIMEOUT_SECS: u64 = 30;
+/// How long shutdown waits for in-flight requests.
+pub const SHUTDOWN_GRACE_SECS: u64 = 20;
+/// `/healthz` gives up on the database after this long.
+pub const HEALTH_DB_TIMEOUT_MS: u64 = 2_000;
+
+/// The default SQLite file inside the data directory.
+pub const DEFAULT_SQLITE_FILE: &str = "pattmayne-auth.db";
+/// The development secret key file inside the data directory.
+pub const SECRET_KEY_FILE_NAME: &str = "secret_key";
+/// Minimum length of `AUTH_SECRET_KEY`.
+pub const MIN_SECRET_KEY_LEN: usize = 32;
+
+/// An HTTP session without a signed-in person expires after this much inactivity.
+pub const HTTP_SESSION_INACTIVITY_SECS: i64 = 2 * 3600;
+/// How often expired rows (HTTP sessions, codes, old tokens) are swept.
+pub const CLEANUP_INTERVAL_SECS: u64 = 300;
+
+/// Field limits for accounts.
+pub const USERNAME_MIN: usize = 3;
+pub const USERNAME_MAX: usize = 32;
+pub const EMAIL_MAX: usize = 254;
+pub const PASSWORD_MIN: usize = 8;
+/// Argon2 input is capped so a megabyte "password" cannot be used to burn CPU.
+pub const PASSWORD_MAX: usize = 128;
+
+/// Authorization codes live this long (RFC 6749 recommends at most 10 minutes; we use 60 s).
+pub const AUTHORIZATION_CODE_TTL_SECS: i64 = 60;
+/// Random bytes in an opaque token (refresh tokens, codes, client secrets): 256 bits.
+pub const TOKEN_BYTES: usize = 32;
+/// Escalation cap for repeat IP suspensions: at most 2^5 = 32 times the base.
+pub const MAX_SUSPENSION_DOUBLINGS: i64 = 5;
+/// Repeat offences are forgotten after a day without a suspension.
+pub const OFFENCE_MEMORY_SECS: i64 = 24 * 3600;
+/// Longest delay the per-account throttle imposes between attempts.
+pub const ACCOUNT_THROTTLE_MAX_DELAY_SECS: i64 = 300;
+/// Lifetime of the device cookie that exempts a browser from the account throttle.
+pub const DEVICE_COOKIE_TTL_SECS: i64 = 180 * 24 * 3600;
+/// Longest redirect URI accepted at registration.
+pub const REDIRECT_URI_MAX: usize = 2000;
+/// Longest client site name.
+pub const CLIENT_NAME_MAX: usize = 100;
+/// Longest `state`, `nonce` or other free-form OAuth parameter we store or echo.
+pub const OAUTH_PARAM_MAX: usize = 1024;
+/// Users shown on one page of the admin list.
+pub const ADMIN_PAGE_SIZE: u64 = 25;
+
+/// Scopes this server understands.
+pub const SUPPORTED_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
+/// Scope granted when a client asks for none.
+pub const DEFAULT_SCOPE: &str = "openid profile";

@@ -1,0 +1,106 @@
+//! A tower-sessions store in the product's own database, so that several
+//! instances on one PostgreSQL share HTTP sessions. Session ids are bearer
+//! secrets: only their SHA-256 is stored.
+
+use async_trait::async_trait;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
+
+use crate::crypto::hash_token;
+use crate::entities::http_session;
+
+/// HTTP sessions in the `http_sessions` table.
+#[derive(Debug, Clone)]
+pub struct DbSessionStore {
+    db: DatabaseConnection,
+}
+
+impl DbSessionStore {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+fn backend(err: impl std::fmt::Display) -> session_store::Error {
+    session_store::Error::Backend(err.to_string())
+}
+
+fn row(record: &Record) -> session_store::Result<http_session::ActiveModel> {
+    let data = serde_json::to_string(&record.data)
+        .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+    Ok(http_session::ActiveModel {
+        id_hash: Set(hash_token(&record.id.to_string())),
+        data: Set(data),
+        expires_at: Set(record.expiry_date.unix_timestamp()),
+    })
+}
+
+#[async_trait]
+impl SessionStore for DbSessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        // 128 random bits collide essentially never; if one does, draw again.
+        loop {
+            match http_session::Entity::insert(row(record)?)
+                .exec(&self.db)
+                .await
+            {
+                Ok(_) => return Ok(()),
+                Err(err) if crate::error::is_unique_violation(&err) => record.id = Id::default(),
+                Err(err) => return Err(backend(err)),
+            }
+        }
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        http_session::Entity::insert(row(record)?)
+            .on_conflict(
+                OnConflict::column(http_session::Column::IdHash)
+                    .update_columns([http_session::Column::Data, http_session::Column::ExpiresAt])
+                    .to_owned(),
+            )
+            .exec(&self.db)
+            .await
+            .map(|_| ())
+            .map_err(backend)
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let found = http_session::Entity::find_by_id(hash_token(&id.to_string()))
+            .filter(http_session::Column::ExpiresAt.gt(crate::clock::now()))
+            .one(&self.db)
+            .await
+            .map_err(backend)?;
+        let Some(found) = found else { return Ok(None) };
+        let data = serde_json::from_str(&found.data)
+            .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        let expiry_date = time::OffsetDateTime::from_unix_timestamp(found.expires_at)
+            .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        Ok(Some(Record {
+            id: *id,
+            data,
+            expiry_date,
+        }))
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        http_session::Entity::delete_by_id(hash_token(&id.to_string()))
+            .exec(&self.db)
+            .await
+            .map(|_| ())
+            .map_err(backend)
+    }
+}
+
+#[async_trait]
+impl ExpiredDeletion for DbSessionStore {
+    async fn delete_expired(&self) -> session_store::Result<()> {
+        http_session::Entity::delete_many()
+            .filter(http_session::Column::ExpiresAt.lte(crate::clock::now()))
+            .exec(&self.db)
+            .await
+            .map(|_| ())
+            .map_err(backend)
+    }
+}

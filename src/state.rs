@@ -1,0 +1,38 @@
+//! The shared application state handed to every handler.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::config::Config;
+use crate::crypto::Keys;
+use crate::domain::passwords::Passwords;
+use crate::metrics::Metrics;
+use crate::templates::Templates;
+
+/// Cheap to clone: a pool handle and `Arc`s.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub config: Arc<Config>,
+    pub templates: Arc<Templates>,
+    pub keys: Arc<Keys>,
+    pub passwords: Passwords,
+    pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    /// Assembles the state from a connected, migrated database.
+    pub fn new(config: Config, db: DatabaseConnection) -> Result<Self, minijinja::Error> {
+        let keys = Keys::derive(&config.secret_key);
+        let passwords = Passwords::new(config.argon2, config.max_concurrent_hashes);
+        Ok(AppState {
+            db,
+            templates: Arc::new(Templates::new()?),
+            keys: Arc::new(keys),
+            passwords,
+            metrics: Arc::new(Metrics::default()),
+            config: Arc::new(config),
+        })
+    }
+}

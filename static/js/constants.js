@@ -1,0 +1,15 @@
+// Every string and selector the front-end script needs, in one place
+// (the seed: "Remove magic strings from front-end JS").
+window.PATTMAYNE = Object.freeze({
+  selectors: Object.freeze({
+    copyButton: "[data-copy-target]",
+  }),
+  attributes: Object.freeze({
+    copyTarget: "data-copy-target",
+  }),
+  text: Object.freeze({
+    copied: "Copied",
+    copyFailed: "Select and copy by hand",
+  }),
+  copiedResetMs: 2000,
+});

@@ -1,0 +1,216 @@
+//! `spawn_app()`: a real server on port 0 with a fresh database (SQLite file,
+//! or a fresh PostgreSQL database when `TEST_DATABASE_URL=postgres://…`), and
+//! a cookie-keeping HTTP client.
+
+use std::io::Write;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use clap::Parser;
+use pattmayne_auth::cli::Cli;
+use pattmayne_auth::config::Config;
+use pattmayne_auth::state::AppState;
+use sea_orm::{ConnectionTrait, Database};
+use tokio::net::TcpListener;
+
+/// Where every log line of every server in this test process goes, so tests
+/// can assert on what was (not) logged.
+static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+
+#[derive(Clone)]
+struct LogSink(Arc<Mutex<Vec<u8>>>);
+
+impl Write for LogSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut logs) = self.0.lock() {
+            logs.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn init_logs() -> Arc<Mutex<Vec<u8>>> {
+    LOGS.get_or_init(|| {
+        let sink = Arc::new(Mutex::new(Vec::new()));
+        let writer = LogSink(sink.clone());
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("debug,hyper=info,h2=info,sqlx=debug,sea_orm=debug")
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .try_init();
+        sink
+    })
+    .clone()
+}
+
+/// Everything logged so far by servers in this process.
+pub fn captured_logs() -> String {
+    let sink = init_logs();
+    let logs = sink.lock().map(|l| l.clone()).unwrap_or_default();
+    String::from_utf8_lossy(&logs).into_owned()
+}
+
+/// A fresh database URL: a new SQLite file, or a new PostgreSQL database.
+pub async fn fresh_database_url() -> (String, Option<PgDatabase>) {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(admin_url) if admin_url.starts_with("postgres") => {
+            let name = format!("pattmayne_test_{}", pattmayne_auth::crypto::random_hex(8));
+            let admin = Database::connect(&admin_url)
+                .await
+                .expect("connect to TEST_DATABASE_URL");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
+            admin.close().await.ok();
+            let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
+            url.set_path(&name);
+            (url.to_string(), Some(PgDatabase { admin_url, name }))
+        }
+        _ => {
+            let dir = std::env::temp_dir().join("pattmayne-auth-tests");
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            let file = dir.join(format!("{}.db", pattmayne_auth::crypto::random_hex(8)));
+            (format!("sqlite://{}?mode=rwc", file.display()), None)
+        }
+    }
+}
+
+/// A per-test PostgreSQL database, dropped when the test ends.
+pub struct PgDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let admin_url = self.admin_url.clone();
+        let name = self.name.clone();
+        // Drop runs inside the test's runtime; use a thread with its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            rt.block_on(async {
+                let admin = Database::connect(&admin_url).await.ok()?;
+                admin
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await
+                    .ok()?;
+                admin.close().await.ok()
+            })
+        })
+        .join();
+    }
+}
+
+/// Settings for a test server, as flags (the same parser the binary uses).
+pub fn test_config(database_url: &str, extra: &[&str]) -> Config {
+    let data_dir = std::env::temp_dir().join("pattmayne-auth-tests");
+    let mut args: Vec<String> = vec![
+        "pattmayne-auth".into(),
+        "--database-url".into(),
+        database_url.into(),
+        "--secret-key".into(),
+        "test-secret-key-that-is-long-enough-0123456789".into(),
+        "--data-dir".into(),
+        data_dir.display().to_string(),
+        "--database-max-connections".into(),
+        "8".into(),
+        // Cheap hashing keeps the suite fast; tests that care set OWASP values.
+        "--argon2-memory-kib".into(),
+        "1024".into(),
+        "--argon2-iterations".into(),
+        "1".into(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let cli = Cli::try_parse_from(args).expect("test settings parse");
+    Config::from_settings(cli.settings)
+        .expect("test settings are valid")
+        .0
+}
+
+/// A running server.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    /// Cookie-keeping client that does not follow redirects.
+    pub client: reqwest::Client,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    _pg: Option<PgDatabase>,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Another cookie-keeping client, optionally bound to a source address
+    /// (127.0.0.2 is a different client IP on Linux loopback).
+    pub fn new_client(&self, source: Option<IpAddr>) -> reqwest::Client {
+        client_builder(source).build().expect("client")
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+fn client_builder(source: Option<IpAddr>) -> reqwest::ClientBuilder {
+    let mut builder = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(60));
+    if let Some(ip) = source {
+        builder = builder.local_address(ip);
+    }
+    builder
+}
+
+/// Starts a server with default test settings.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// Starts a server with extra settings (flags, e.g. `["--login-max-failures", "3"]`).
+pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
+    init_logs();
+    let (database_url, pg) = fresh_database_url().await;
+    let config = test_config(&database_url, extra);
+    let state = pattmayne_auth::prepare(config)
+        .await
+        .expect("server prepares");
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
+    let addr = listener.local_addr().expect("local addr");
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server_state = state.clone();
+    tokio::spawn(async move {
+        let _ = pattmayne_auth::serve_on(listener, server_state, async {
+            let _ = rx.await;
+        })
+        .await;
+    });
+    TestApp {
+        addr,
+        state,
+        client: client_builder(None).build().expect("client"),
+        shutdown: Some(tx),
+        _pg: pg,
+    }
+}

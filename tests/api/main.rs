@@ -1,0 +1,6 @@
+//! The integration-test binary: real servers over real HTTP, on SQLite by
+//! default and on PostgreSQL when `TEST_DATABASE_URL=postgres://…` is set.
+
+mod helpers;
+
+mod foundation;
