@@ -3,7 +3,8 @@
 //! - random tokens (256 bits) and their SHA-256 hashes, which is all the
 //!   database ever sees of a token: a fast hash is right for high-entropy
 //!   secrets (it is passwords that need argon2);
-//! - subkeys derived from `AUTH_SECRET_KEY`, one per purpose;
+//! - subkeys derived from `AUTH_SECRET_KEY`, one per purpose (device cookies,
+//!   refresh-token successors, sealing);
 //! - AES-256-GCM for the secrets the server must read back (per-client JWT
 //!   secrets, private signing keys), bound to their row by associated data.
 
@@ -73,7 +74,6 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// Purpose-bound subkeys derived from the master secret.
 pub struct Keys {
-    csrf: hmac::Key,
     successor: hmac::Key,
     device: hmac::Key,
     sealing: aead::LessSafeKey,
@@ -104,7 +104,6 @@ impl Keys {
             // 32 bytes is exactly AES-256's key size, so this cannot fail.
             .unwrap_or_else(|_| unreachable_key());
         Keys {
-            csrf: hmac::Key::new(hmac::HMAC_SHA256, &sub("csrf")),
             successor: hmac::Key::new(hmac::HMAC_SHA256, &sub("refresh-successor")),
             device: hmac::Key::new(hmac::HMAC_SHA256, &sub("device")),
             sealing,
@@ -116,11 +115,6 @@ impl Keys {
     /// very same successor without the server storing it in plain text.
     pub fn refresh_successor(&self, token: &str) -> String {
         URL_SAFE_NO_PAD.encode(hmac::sign(&self.successor, token.as_bytes()))
-    }
-
-    /// MAC used for CSRF tokens.
-    pub fn csrf_mac(&self, data: &[u8]) -> String {
-        URL_SAFE_NO_PAD.encode(hmac::sign(&self.csrf, data))
     }
 
     /// Signs a device cookie payload.

@@ -12,6 +12,9 @@ const SOURCES: &[(&str, &str)] = &[
     ("error.html", include_str!("../templates/error.html")),
     ("home.html", include_str!("../templates/home.html")),
     ("macros.html", include_str!("../templates/macros.html")),
+    ("login.html", include_str!("../templates/login.html")),
+    ("register.html", include_str!("../templates/register.html")),
+    ("account.html", include_str!("../templates/account.html")),
 ];
 
 /// The compiled templates.

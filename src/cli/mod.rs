@@ -5,6 +5,9 @@
 
 use clap::{Parser, Subcommand};
 
+mod suspensions;
+mod users;
+
 use crate::config::{Config, Settings};
 
 /// Pattmayne Auth: sign in once, signed in on every client site.
@@ -30,6 +33,16 @@ pub enum Command {
     Migrate,
     /// Print the effective configuration, secrets redacted.
     Config,
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: users::UserCommand,
+    },
+    /// List or lift IP address suspensions.
+    Suspension {
+        #[command(subcommand)]
+        command: suspensions::SuspensionCommand,
+    },
 }
 
 /// Runs the command. Errors come back as one displayable chain.
@@ -42,8 +55,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => Ok(crate::serve(config).await?),
         Command::Migrate => {
-            let db = crate::db::connect(&config).await?;
-            crate::db::migrate(&db).await?;
+            database(&config).await?;
             println!("migrations applied");
             Ok(())
         }
@@ -51,5 +63,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", config.describe());
             Ok(())
         }
+        Command::User { command } => users::run(command, &config, &database(&config).await?).await,
+        Command::Suspension { command } => {
+            suspensions::run(command, &database(&config).await?).await
+        }
     }
+}
+
+/// A connected, migrated database for the operator commands.
+async fn database(config: &Config) -> anyhow::Result<sea_orm::DatabaseConnection> {
+    let db = crate::db::connect(config).await?;
+    crate::db::migrate(&db).await?;
+    Ok(db)
 }

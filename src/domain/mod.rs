@@ -3,3 +3,6 @@
 
 pub mod cleanup;
 pub mod passwords;
+pub mod sso;
+pub mod throttle;
+pub mod users;

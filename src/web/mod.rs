@@ -1,8 +1,15 @@
 //! The hosted pages on the auth domain and the plumbing they share:
 //! the error page, static assets, health.
 
+pub mod account;
 pub mod assets;
+pub mod auth;
+pub mod client_ip;
+pub mod device;
 pub mod health;
+pub mod login;
+pub mod register;
+pub mod session;
 
 use axum::Router;
 use axum::body::Body;
@@ -10,7 +17,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use minijinja::context;
 
 use crate::error::{AppError, AppResult, ErrorPage, OAuthError};
@@ -21,16 +28,24 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(routes::HOME, get(home))
+        .route(routes::LOGIN, get(login::show).post(login::submit))
+        .route(routes::REGISTER, get(register::show).post(register::submit))
+        .route(routes::LOGOUT, post(account::logout))
+        .route(routes::ACCOUNT, get(account::show))
+        .route(
+            routes::ACCOUNT_SIGN_OUT_EVERYWHERE,
+            post(account::sign_out_everywhere),
+        )
         .route(routes::STATIC, get(assets::asset))
         .route(routes::HEALTHZ, get(health::healthz))
         .route(routes::METRICS, get(health::metrics))
 }
 
-async fn home(State(state): State<AppState>) -> AppResult<Html<String>> {
-    state.templates.render(
-        templates::HOME,
-        context! { registration_enabled => state.config.registration_enabled },
-    )
+async fn home(State(state): State<AppState>, visitor: auth::Visitor) -> AppResult<Html<String>> {
+    let page = context! { registration_enabled => state.config.registration_enabled };
+    state
+        .templates
+        .render(templates::HOME, visitor.page(false, page).await?)
 }
 
 /// Fallback for unknown routes.

@@ -127,6 +127,12 @@ pub fn test_config(database_url: &str, extra: &[&str]) -> Config {
         "--argon2-iterations".into(),
         "1".into(),
     ];
+    // A flag given in `extra` replaces the default above.
+    for flag in extra.iter().filter(|a| a.starts_with("--")) {
+        if let Some(i) = args.iter().position(|a| a == flag) {
+            args.drain(i..i + 2);
+        }
+    }
     args.extend(extra.iter().map(|s| s.to_string()));
     let cli = Cli::try_parse_from(args).expect("test settings parse");
     Config::from_settings(cli.settings)
@@ -212,5 +218,122 @@ pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
         client: client_builder(None).build().expect("client"),
         shutdown: Some(tx),
         _pg: pg,
+    }
+}
+
+/// The `csrf_token` hidden field of a page.
+pub fn csrf_from(html: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html
+        .find(marker)
+        .map(|i| i + marker.len())
+        .expect("page has a csrf_token field");
+    let end = html[start..].find('"').expect("closing quote") + start;
+    html[start..end].to_owned()
+}
+
+/// The value of the session cookie a response set, if any.
+pub fn session_cookie(res: &reqwest::Response) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("pattmayne_session="))
+        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+}
+
+impl TestApp {
+    /// Creates an account directly (as `pattmayne-auth user create` would).
+    pub async fn create_user(
+        &self,
+        username: &str,
+        password: &str,
+        admin: bool,
+    ) -> pattmayne_auth::entities::user::Model {
+        let account = pattmayne_auth::domain::users::validate_new_account(
+            username,
+            &format!("{username}@example.com"),
+            password,
+            password,
+        )
+        .unwrap_or_else(|_| panic!("valid test account {username}"));
+        pattmayne_auth::domain::users::create(
+            &self.state.db,
+            &self.state.passwords,
+            account,
+            admin,
+            pattmayne_auth::clock::now(),
+        )
+        .await
+        .expect("create user")
+    }
+
+    /// GETs a page with `client` and returns its CSRF token.
+    pub async fn csrf(&self, client: &reqwest::Client, path: &str) -> String {
+        let html = client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("get")
+            .text()
+            .await
+            .expect("body");
+        csrf_from(&html)
+    }
+
+    /// Signs in through the hosted login with `client`; returns the response to the POST.
+    pub async fn login_with(
+        &self,
+        client: &reqwest::Client,
+        username: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        let csrf = self.csrf(client, "/login").await;
+        client
+            .post(self.url("/login"))
+            .form(&[
+                ("username", username),
+                ("password", password),
+                ("csrf_token", csrf.as_str()),
+            ])
+            .send()
+            .await
+            .expect("post /login")
+    }
+
+    /// Signs in with the app's own client and checks it worked.
+    pub async fn login(&self, username: &str, password: &str) {
+        let res = self.login_with(&self.client, username, password).await;
+        assert_eq!(res.status(), 303, "sign-in of {username} failed");
+    }
+
+    /// Every row of every table, as text, for "is this secret stored anywhere" checks.
+    pub async fn dump_database(&self) -> String {
+        use pattmayne_auth::entities::*;
+        use sea_orm::EntityTrait;
+        let db = &self.state.db;
+        let mut out = String::new();
+        macro_rules! dump {
+            ($($entity:path),*) => {$(
+                for row in <$entity>::find().into_json().all(db).await.expect("dump table") {
+                    out.push_str(&row.to_string());
+                    out.push('\n');
+                }
+            )*};
+        }
+        dump!(
+            user::Entity,
+            client::Entity,
+            client_redirect_uri::Entity,
+            sso_session::Entity,
+            authorization_code::Entity,
+            refresh_token::Entity,
+            ip_throttle::Entity,
+            account_throttle::Entity,
+            signing_key::Entity,
+            http_session::Entity,
+            audit_log::Entity
+        );
+        out
     }
 }

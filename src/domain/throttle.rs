@@ -1,0 +1,297 @@
+//! Throttling failed sign-ins (and failed client authentications).
+//!
+//! **Per IP address**, strictly: every attempt first *reserves* a slot with
+//! one atomic upsert, before any password work; failures keep their slot,
+//! successes give it back. A reservation beyond `AUTH_LOGIN_MAX_FAILURES`
+//! (attempts in flight plus failures in the window) is refused without
+//! checking anything, so parallel attempts cannot slip past the limit (the
+//! race of Zitadel's GHSA-7h8m-vrxx-vr4m): exactly as many passwords are
+//! checked as sequential attempts would check. The failure that reaches the
+//! limit suspends the address. Suspensions double for repeat offenders (up
+//! to 32×) and are forgotten after a quiet day.
+//!
+//! **Per account**, softly: after `AUTH_ACCOUNT_MAX_FAILURES` failures to one
+//! account from anywhere, attempts on it are spaced out exponentially (up to
+//! 5 minutes), which makes guessing spread over many addresses slow; a
+//! browser that signed in to the account before carries a device cookie that
+//! exempts it, so an attacker cannot lock the real person out (OWASP).
+
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Statement, Value,
+};
+
+use crate::config::Config;
+use crate::entities::{account_throttle, ip_throttle};
+use crate::resources::{
+    ACCOUNT_THROTTLE_MAX_DELAY_SECS, MAX_SUSPENSION_DOUBLINGS, OFFENCE_MEMORY_SECS,
+};
+
+/// The thresholds, from the configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    pub max_failures: i64,
+    pub window_secs: i64,
+    pub suspension_secs: i64,
+    pub account_max_failures: i64,
+}
+
+impl From<&Config> for Policy {
+    fn from(c: &Config) -> Self {
+        Policy {
+            max_failures: c.login_max_failures,
+            window_secs: c.login_failure_window_secs,
+            suspension_secs: c.ip_suspension_secs,
+            account_max_failures: c.account_max_failures,
+        }
+    }
+}
+
+/// The outcome of asking to make an attempt from an address.
+#[derive(Debug)]
+pub enum Gate {
+    /// Go ahead; report the outcome with [`failed`] or [`succeeded`].
+    Open(Attempt),
+    /// The address is suspended until this Unix time.
+    Suspended { until: i64 },
+    /// As many attempts as the limit allows are already in flight or failed;
+    /// this one is refused unchecked (and not counted). Try again shortly.
+    Busy,
+}
+
+/// A reserved attempt.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    ip: String,
+    count: i64,
+    window_started_at: i64,
+}
+
+fn stmt(db: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Statement {
+    Statement::from_sql_and_values(db.get_database_backend(), sql, values)
+}
+
+/// Reserves an attempt for `ip`, or says it is suspended. One atomic statement.
+pub async fn reserve(
+    db: &impl ConnectionTrait,
+    ip: &str,
+    policy: Policy,
+    now: i64,
+) -> Result<Gate, DbErr> {
+    let sql = "INSERT INTO ip_throttle (ip, failures, window_started_at, last_failure_at, suspended_until, offences) \
+        VALUES ($1, 1, $2, $2, NULL, 0) \
+        ON CONFLICT (ip) DO UPDATE SET \
+          failures = CASE \
+            WHEN ip_throttle.suspended_until IS NOT NULL AND ip_throttle.suspended_until > $2 THEN ip_throttle.failures \
+            WHEN ip_throttle.window_started_at <= $3 THEN 1 \
+            ELSE ip_throttle.failures + 1 END, \
+          window_started_at = CASE \
+            WHEN ip_throttle.suspended_until IS NOT NULL AND ip_throttle.suspended_until > $2 THEN ip_throttle.window_started_at \
+            WHEN ip_throttle.window_started_at <= $3 THEN $2 \
+            ELSE ip_throttle.window_started_at END, \
+          last_failure_at = $2 \
+        RETURNING failures, window_started_at, suspended_until";
+    let values = vec![ip.into(), now.into(), (now - policy.window_secs).into()];
+    let row = db
+        .query_one_raw(stmt(db, sql, values))
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("ip_throttle upsert returned nothing".into()))?;
+    let count = i64::from(row.try_get::<i32>("", "failures")?);
+    let window_started_at: i64 = row.try_get("", "window_started_at")?;
+    let suspended_until: Option<i64> = row.try_get("", "suspended_until")?;
+    if let Some(until) = suspended_until.filter(|&until| until > now) {
+        return Ok(Gate::Suspended { until });
+    }
+    let attempt = Attempt {
+        ip: ip.to_owned(),
+        count,
+        window_started_at,
+    };
+    if count > policy.max_failures {
+        succeeded(db, &attempt).await?;
+        return Ok(Gate::Busy);
+    }
+    Ok(Gate::Open(attempt))
+}
+
+/// Records that the attempt failed. Returns when the address is suspended
+/// until, if this failure reached the limit.
+pub async fn failed(
+    db: &impl ConnectionTrait,
+    attempt: &Attempt,
+    policy: Policy,
+    now: i64,
+) -> Result<Option<i64>, DbErr> {
+    if attempt.count >= policy.max_failures {
+        return suspend(db, &attempt.ip, policy, now).await.map(Some);
+    }
+    Ok(None)
+}
+
+/// Records that the attempt succeeded: its slot is given back (unless the
+/// window has moved on since). Not a reset, so one good password cannot
+/// launder the failures of many guesses.
+pub async fn succeeded(db: &impl ConnectionTrait, attempt: &Attempt) -> Result<(), DbErr> {
+    let sql = "UPDATE ip_throttle SET failures = failures - 1 \
+               WHERE ip = $1 AND failures > 0 AND window_started_at = $2";
+    db.execute_raw(stmt(
+        db,
+        sql,
+        vec![attempt.ip.clone().into(), attempt.window_started_at.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Suspends `ip` unless it already is; returns until when. Escalates for
+/// an address whose previous suspension ended less than a day ago.
+pub async fn suspend(
+    db: &impl ConnectionTrait,
+    ip: &str,
+    policy: Policy,
+    now: i64,
+) -> Result<i64, DbErr> {
+    let ladder: String = (0..MAX_SUSPENSION_DOUBLINGS)
+        .map(|n| format!("WHEN {n} THEN {}", 1_i64 << n))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let previous = "(CASE WHEN ip_throttle.suspended_until IS NULL OR ip_throttle.suspended_until <= $4 \
+                    THEN 0 ELSE ip_throttle.offences END)";
+    let sql = format!(
+        "INSERT INTO ip_throttle (ip, failures, window_started_at, last_failure_at, suspended_until, offences) \
+         VALUES ($1, 0, $2, $2, $2 + $3, 1) \
+         ON CONFLICT (ip) DO UPDATE SET \
+           offences = {previous} + 1, \
+           suspended_until = $2 + $3 * (CASE {previous} {ladder} ELSE {max} END), \
+           failures = 0, \
+           window_started_at = $2 \
+         WHERE ip_throttle.suspended_until IS NULL OR ip_throttle.suspended_until <= $2 \
+         RETURNING suspended_until",
+        max = 1_i64 << MAX_SUSPENSION_DOUBLINGS,
+    );
+    let values = vec![
+        ip.into(),
+        now.into(),
+        policy.suspension_secs.into(),
+        (now - OFFENCE_MEMORY_SECS).into(),
+    ];
+    if let Some(row) = db.query_one_raw(stmt(db, &sql, values)).await? {
+        let until: i64 = row.try_get("", "suspended_until")?;
+        tracing::warn!(%ip, until, "IP address suspended after too many failed attempts");
+        return Ok(until);
+    }
+    // Someone else suspended it a moment ago.
+    Ok(suspended_until(db, ip, now)
+        .await?
+        .unwrap_or(now + policy.suspension_secs))
+}
+
+/// When `ip` is suspended until, if it is.
+pub async fn suspended_until(
+    db: &impl ConnectionTrait,
+    ip: &str,
+    now: i64,
+) -> Result<Option<i64>, DbErr> {
+    Ok(ip_throttle::Entity::find_by_id(ip.to_owned())
+        .one(db)
+        .await?
+        .and_then(|row| row.suspended_until)
+        .filter(|&until| until > now))
+}
+
+/// Records a failure without a reservation (client authentication at the
+/// API, where checking is cheap and there is no password to protect).
+pub async fn record_failure(
+    db: &impl ConnectionTrait,
+    ip: &str,
+    policy: Policy,
+    now: i64,
+) -> Result<Option<i64>, DbErr> {
+    match reserve(db, ip, policy, now).await? {
+        Gate::Suspended { until } => Ok(Some(until)),
+        Gate::Busy => Ok(None),
+        Gate::Open(attempt) => failed(db, &attempt, policy, now).await,
+    }
+}
+
+/// Suspensions in force, soonest to lift first.
+pub async fn active_suspensions(
+    db: &impl ConnectionTrait,
+    now: i64,
+) -> Result<Vec<ip_throttle::Model>, DbErr> {
+    ip_throttle::Entity::find()
+        .filter(ip_throttle::Column::SuspendedUntil.gt(now))
+        .order_by_asc(ip_throttle::Column::SuspendedUntil)
+        .all(db)
+        .await
+}
+
+/// Lifts a suspension and pardons past offences. Returns whether one was in force.
+pub async fn lift(db: &impl ConnectionTrait, ip: &str, now: i64) -> Result<bool, DbErr> {
+    let was = suspended_until(db, ip, now).await?.is_some();
+    let sql = "UPDATE ip_throttle SET suspended_until = NULL, failures = 0, offences = 0, window_started_at = $2 WHERE ip = $1";
+    db.execute_raw(stmt(db, sql, vec![ip.into(), now.into()]))
+        .await?;
+    Ok(was)
+}
+
+/// The account key for a sign-in: the account when it exists, else the name
+/// typed, so unknown names are throttled (and answered) exactly alike.
+pub fn account_key(user_id: Option<&str>, login: &str) -> String {
+    match user_id {
+        Some(id) => format!("user:{id}"),
+        None => format!("name:{login}"),
+    }
+}
+
+/// Until when attempts on this account must wait, if they must.
+pub async fn account_wait_until(
+    db: &impl ConnectionTrait,
+    key: &str,
+    policy: Policy,
+    now: i64,
+) -> Result<Option<i64>, DbErr> {
+    let Some(row) = account_throttle::Entity::find_by_id(key.to_owned())
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let failures = i64::from(row.failures);
+    if failures < policy.account_max_failures || row.last_failure_at <= now - policy.window_secs {
+        return Ok(None);
+    }
+    let excess = (failures - policy.account_max_failures).min(20);
+    let delay = (1_i64 << excess).min(ACCOUNT_THROTTLE_MAX_DELAY_SECS);
+    let next = row.last_failure_at + delay;
+    Ok((next > now).then_some(next))
+}
+
+/// Counts a failure against an account. The count only starts over after a
+/// quiet window, so sustained guessing keeps the longest delay.
+pub async fn account_failed(
+    db: &impl ConnectionTrait,
+    key: &str,
+    policy: Policy,
+    now: i64,
+) -> Result<(), DbErr> {
+    let sql = "INSERT INTO account_throttle (account, failures, window_started_at, last_failure_at) VALUES ($1, 1, $2, $2) \
+        ON CONFLICT (account) DO UPDATE SET \
+          failures = CASE WHEN account_throttle.last_failure_at <= $3 THEN 1 ELSE account_throttle.failures + 1 END, \
+          window_started_at = CASE WHEN account_throttle.last_failure_at <= $3 THEN $2 ELSE account_throttle.window_started_at END, \
+          last_failure_at = $2";
+    db.execute_raw(stmt(
+        db,
+        sql,
+        vec![key.into(), now.into(), (now - policy.window_secs).into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// A successful sign-in clears the account's count.
+pub async fn account_succeeded(db: &impl ConnectionTrait, key: &str) -> Result<(), DbErr> {
+    account_throttle::Entity::delete_by_id(key.to_owned())
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,288 @@
+//! Accounts: validation of new accounts, creation, lookup for sign-in.
+
+use std::collections::BTreeMap;
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+};
+use secrecy::SecretString;
+use serde::Serialize;
+
+use crate::domain::passwords::Passwords;
+use crate::entities::user;
+use crate::error::{AppResult, OnConflict};
+use crate::resources::{EMAIL_MAX, PASSWORD_MAX, PASSWORD_MIN, USERNAME_MAX, USERNAME_MIN};
+
+/// Per-field messages for a form, keyed by field name.
+#[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct FieldErrors(BTreeMap<&'static str, String>);
+
+impl FieldErrors {
+    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
+        self.0.entry(field).or_insert_with(|| message.into());
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0.get(field).map(String::as_str)
+    }
+}
+
+/// A validated request for a new account.
+pub struct NewAccount {
+    pub username: String,
+    pub email: String,
+    pub password: SecretString,
+}
+
+/// Passwords too common to accept, whatever their length (NIST SP 800-63B
+/// asks for a blocklist instead of composition rules).
+const COMMON_PASSWORDS: &[&str] = &[
+    "password",
+    "password1",
+    "password123",
+    "12345678",
+    "123456789",
+    "1234567890",
+    "qwertyuiop",
+    "qwerty123",
+    "iloveyou",
+    "11111111",
+    "00000000",
+    "abcdefgh",
+    "abc12345",
+    "letmein1",
+    "sunshine",
+    "princess",
+    "football",
+    "baseball",
+    "welcome1",
+    "admin123",
+    "passw0rd",
+    "trustno1",
+    "superman",
+    "starwars",
+    "whatever",
+    "changeme",
+];
+
+fn has_control_chars(s: &str) -> bool {
+    s.chars().any(char::is_control)
+}
+
+/// Usernames: 3–32 of `a-z 0-9 . _ -`, starting with a letter or digit,
+/// compared case-insensitively (stored lowercase).
+pub fn normalize_username(raw: &str) -> Result<String, &'static str> {
+    let name = raw.trim().to_lowercase();
+    let len = name.chars().count();
+    if !(USERNAME_MIN..=USERNAME_MAX).contains(&len) {
+        return Err("Use 3 to 32 characters.");
+    }
+    let allowed =
+        |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-');
+    if !name.chars().all(allowed) {
+        return Err("Use only letters, digits, dots, dashes and underscores.");
+    }
+    if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return Err("Start with a letter or a digit.");
+    }
+    Ok(name)
+}
+
+/// Email addresses: a practical subset of RFC 5322 (no quoting, comments or
+/// spaces), stored lowercase.
+pub fn normalize_email(raw: &str) -> Result<String, &'static str> {
+    let email = raw.trim().to_lowercase();
+    if email.is_empty() || email.len() > EMAIL_MAX {
+        return Err("Enter an email address of at most 254 characters.");
+    }
+    let Some((local, domain)) = email.split_once('@') else {
+        return Err("Enter an email address like name@example.com.");
+    };
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "!#$%&*+/=?^_`{|}~.-".contains(c));
+    let domain_ok = domain.contains('.')
+        && !domain.starts_with(['.', '-'])
+        && !domain.ends_with(['.', '-'])
+        && !domain.contains("..")
+        && domain
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+    if local_ok && domain_ok {
+        Ok(email)
+    } else {
+        Err("Enter an email address like name@example.com.")
+    }
+}
+
+/// Password rules: length 8–128, no control characters, not on the common list,
+/// not the username. No composition rules.
+pub fn check_password(password: &str, username: &str) -> Result<(), &'static str> {
+    let len = password.chars().count();
+    if len < PASSWORD_MIN {
+        return Err("Use at least 8 characters.");
+    }
+    if len > PASSWORD_MAX {
+        return Err("Use at most 128 characters.");
+    }
+    if has_control_chars(password) {
+        return Err("Passwords cannot contain control characters.");
+    }
+    let lower = password.to_lowercase();
+    if COMMON_PASSWORDS.contains(&lower.as_str()) || (!username.is_empty() && lower == username) {
+        return Err("This password is too easy to guess.");
+    }
+    Ok(())
+}
+
+/// Validates a registration form.
+pub fn validate_new_account(
+    username: &str,
+    email: &str,
+    password: &str,
+    password_confirm: &str,
+) -> Result<NewAccount, FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let username = normalize_username(username)
+        .map_err(|m| errors.add("username", m))
+        .ok();
+    let email = normalize_email(email)
+        .map_err(|m| errors.add("email", m))
+        .ok();
+    if let Err(m) = check_password(password, username.as_deref().unwrap_or_default()) {
+        errors.add("password", m);
+    } else if password != password_confirm {
+        errors.add("password_confirm", "The passwords do not match.");
+    }
+    match (username, email, errors.is_empty()) {
+        (Some(username), Some(email), true) => Ok(NewAccount {
+            username,
+            email,
+            password: SecretString::from(password.to_owned()),
+        }),
+        _ => Err(errors),
+    }
+}
+
+/// Creates an account. A taken username or email is a [`AppError::Conflict`]
+/// whose message does not say which of the two was taken.
+pub async fn create(
+    db: &impl ConnectionTrait,
+    passwords: &Passwords,
+    account: NewAccount,
+    is_admin: bool,
+    now: i64,
+) -> AppResult<user::Model> {
+    let password_hash = passwords.hash(&account.password).await?;
+    user::ActiveModel {
+        id: Set(crate::crypto::random_id()),
+        username: Set(account.username),
+        email: Set(account.email),
+        password_hash: Set(password_hash),
+        is_admin: Set(is_admin),
+        disabled: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .on_conflict("That username or email address is already registered.")
+}
+
+/// What a person typed in the sign-in form's `username` field, normalised;
+/// `None` when it cannot be any account (too long, control characters).
+pub fn normalize_login(identifier: &str) -> Option<String> {
+    let id = identifier.trim().to_lowercase();
+    (!id.is_empty() && id.len() <= EMAIL_MAX && !has_control_chars(&id)).then_some(id)
+}
+
+/// Finds the account a (normalised) sign-in identifier names: username or email.
+pub async fn find_for_login(
+    db: &impl ConnectionTrait,
+    login: &str,
+) -> Result<Option<user::Model>, DbErr> {
+    user::Entity::find()
+        .filter(
+            Condition::any()
+                .add(user::Column::Username.eq(login))
+                .add(user::Column::Email.eq(login)),
+        )
+        .one(db)
+        .await
+}
+
+/// Finds an account by id.
+pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<Option<user::Model>, DbErr> {
+    user::Entity::find_by_id(id.to_owned()).one(db).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_are_normalised_and_restricted() {
+        assert_eq!(normalize_username("  Alice_1 ").unwrap(), "alice_1");
+        assert!(normalize_username("al").is_err());
+        assert!(normalize_username(&"a".repeat(33)).is_err());
+        assert!(normalize_username("admin'; DROP TABLE users;--").is_err());
+        assert!(normalize_username("bob\u{0}").is_err());
+        assert!(normalize_username("_bob").is_err());
+        assert!(normalize_username("bøb").is_err());
+    }
+
+    #[test]
+    fn emails_are_checked_practically() {
+        assert_eq!(
+            normalize_email("Alice@Example.COM").unwrap(),
+            "alice@example.com"
+        );
+        for bad in [
+            "alice",
+            "alice@",
+            "@example.com",
+            "a b@example.com",
+            "x'; DROP TABLE users;--@example.com",
+            "a@b",
+            "a@@b.com",
+            "a..b@example.com",
+        ] {
+            assert!(normalize_email(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn passwords_need_length_not_composition() {
+        assert!(check_password("correct horse battery", "alice").is_ok());
+        assert!(check_password("short", "alice").is_err());
+        assert!(check_password("Password1", "alice").is_err());
+        assert!(check_password("alice-the-user", "alice-the-user").is_err());
+        assert!(check_password("with\u{7}bell!", "alice").is_err());
+        assert!(check_password(&"x".repeat(129), "alice").is_err());
+    }
+
+    #[test]
+    fn registration_reports_each_field() {
+        let errors = validate_new_account("a", "nope", "short", "short")
+            .err()
+            .unwrap();
+        assert!(errors.get("username").is_some());
+        assert!(errors.get("email").is_some());
+        assert!(errors.get("password").is_some());
+        let errors = validate_new_account("alice", "a@example.com", "long enough pw", "different")
+            .err()
+            .unwrap();
+        assert_eq!(
+            errors.get("password_confirm"),
+            Some("The passwords do not match.")
+        );
+    }
+}

@@ -1,0 +1,256 @@
+//! The hosted login: `GET/POST /login`, and what signing in does.
+
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::context;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::domain::{sso, throttle, users};
+use crate::entities::user;
+use crate::error::{AppError, AppResult};
+use crate::metrics::inc;
+use crate::resources::{PASSWORD_MAX, routes, templates};
+use crate::state::AppState;
+use crate::web::auth::{Visitor, safe_next};
+use crate::web::client_ip::ClientIp;
+use crate::web::device;
+use crate::web::session::WebSession;
+
+/// The one message for every failed sign-in: it never says whether the account exists.
+pub const WRONG_CREDENTIALS: &str = "Wrong username or password.";
+
+/// `?next=` on the sign-in and registration pages.
+#[derive(Deserialize, Default)]
+pub struct NextQuery {
+    #[serde(default)]
+    next: Option<String>,
+}
+
+impl NextQuery {
+    /// The return target, if it is a safe one.
+    pub fn next_target(&self) -> Option<String> {
+        self.next.as_deref().and_then(safe_next)
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+/// `GET /login`: the form, or straight on if already signed in.
+pub async fn show(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Query(q): Query<NextQuery>,
+) -> AppResult<Response> {
+    let next = q.next_target();
+    if visitor.signed_in.is_some() {
+        return Ok(Redirect::to(next.as_deref().unwrap_or(routes::ACCOUNT)).into_response());
+    }
+    render(&state, &visitor, StatusCode::OK, "", next.as_deref(), None).await
+}
+
+async fn render(
+    state: &AppState,
+    visitor: &Visitor,
+    status: StatusCode,
+    username: &str,
+    next: Option<&str>,
+    error: Option<String>,
+) -> AppResult<Response> {
+    let ctx = visitor
+        .page(true, context! { username, next, error, registration_enabled => state.config.registration_enabled })
+        .await?;
+    Ok((status, state.templates.render(templates::LOGIN, ctx)?).into_response())
+}
+
+/// `POST /login`.
+pub async fn submit(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> AppResult<Response> {
+    visitor.session.verify_csrf(&form.csrf_token).await?;
+    let next = form.next.as_deref().and_then(safe_next);
+    let now = crate::clock::now();
+    let policy = throttle::Policy::from(state.config.as_ref());
+    let ip_key = ip.to_canonical().to_string();
+
+    // The suspension check comes before any password work.
+    let attempt = match throttle::reserve(&state.db, &ip_key, policy, now).await? {
+        throttle::Gate::Open(attempt) => attempt,
+        throttle::Gate::Suspended { until } => {
+            inc(&state.metrics.logins_refused_suspended);
+            return Err(suspended(until));
+        }
+        throttle::Gate::Busy => {
+            inc(&state.metrics.logins_refused_suspended);
+            return Err(AppError::TooManyRequests {
+                until: now + 2,
+                message: "Too many sign-in attempts from your network address at once. Try again in a moment.".to_owned(),
+            });
+        }
+    };
+
+    let login = users::normalize_login(&form.username);
+    let password_ok_len =
+        !form.password.is_empty() && form.password.chars().count() <= PASSWORD_MAX;
+    let account = match &login {
+        Some(login) => users::find_for_login(&state.db, login).await?,
+        None => None,
+    };
+    let account_key = throttle::account_key(
+        account.as_ref().map(|u| u.id.as_str()),
+        login.as_deref().unwrap_or(""),
+    );
+
+    // The per-account throttle, which a browser that signed in before skips.
+    let known_device = account.as_ref().is_some_and(|u| {
+        device::user_id(&headers, &state.keys, now).as_deref() == Some(u.id.as_str())
+    });
+    let wait_until = if known_device {
+        None
+    } else {
+        throttle::account_wait_until(&state.db, &account_key, policy, now).await?
+    };
+    if let Some(until) = wait_until {
+        throttle::succeeded(&state.db, &attempt).await?; // no password was checked
+        let wait = crate::clock::format_duration(until - now);
+        let message = format!("Too many failed sign-ins to this account. Try again in {wait}.");
+        let status = StatusCode::TOO_MANY_REQUESTS;
+        return render(
+            &state,
+            &visitor,
+            status,
+            &form.username,
+            next.as_deref(),
+            Some(message),
+        )
+        .await;
+    }
+
+    let password = SecretString::from(if password_ok_len {
+        form.password
+    } else {
+        String::new()
+    });
+    // Always one argon2 verification: against the account's hash, or a dummy.
+    let verified = state
+        .passwords
+        .verify(
+            &password,
+            account
+                .as_ref()
+                .filter(|_| password_ok_len)
+                .map(|u| u.password_hash.as_str()),
+        )
+        .await?
+        && password_ok_len;
+
+    match account {
+        Some(user) if verified && !user.disabled => {
+            throttle::succeeded(&state.db, &attempt).await?;
+            throttle::account_succeeded(&state.db, &account_key).await?;
+            inc(&state.metrics.logins_succeeded);
+            tracing::info!(user_id = %user.id, "signed in");
+            complete_sign_in(
+                &state,
+                &visitor.session,
+                &user,
+                &ip_key,
+                &headers,
+                next.as_deref(),
+            )
+            .await
+        }
+        Some(user) if verified => {
+            // Right password, disabled account: saying so leaks nothing the
+            // password holder does not know.
+            throttle::succeeded(&state.db, &attempt).await?;
+            tracing::info!(user_id = %user.id, "sign-in to a disabled account refused");
+            render(
+                &state,
+                &visitor,
+                StatusCode::FORBIDDEN,
+                &form.username,
+                next.as_deref(),
+                Some("This account has been disabled.".to_owned()),
+            )
+            .await
+        }
+        _ => {
+            inc(&state.metrics.logins_failed);
+            throttle::account_failed(&state.db, &account_key, policy, now).await?;
+            if let Some(until) = throttle::failed(&state.db, &attempt, policy, now).await? {
+                inc(&state.metrics.ip_suspensions);
+                tracing::info!(ip = %ip_key, until, "sign-in failed; address suspended");
+            } else {
+                tracing::info!(ip = %ip_key, "sign-in failed");
+            }
+            render(
+                &state,
+                &visitor,
+                StatusCode::OK,
+                &form.username,
+                next.as_deref(),
+                Some(WRONG_CREDENTIALS.to_owned()),
+            )
+            .await
+        }
+    }
+}
+
+/// The 429 for a suspended address.
+pub fn suspended(until: i64) -> AppError {
+    AppError::TooManyRequests {
+        until,
+        message: "Too many failed sign-ins came from your network address, so it is suspended for a while.".to_owned(),
+    }
+}
+
+/// Starts the SSO session, binds this browser to it, remembers the device,
+/// and sends the browser on.
+pub async fn complete_sign_in(
+    state: &AppState,
+    session: &WebSession,
+    user: &user::Model,
+    ip: &str,
+    headers: &HeaderMap,
+    next: Option<&str>,
+) -> AppResult<Response> {
+    let now = crate::clock::now();
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    let sso = sso::start(
+        &state.db,
+        &user.id,
+        state.config.session_ttl_secs,
+        Some(ip.to_owned()),
+        user_agent,
+        now,
+    )
+    .await?;
+    session.sign_in(&sso).await?;
+    let mut response = Redirect::to(next.unwrap_or(routes::ACCOUNT)).into_response();
+    if let Some(cookie) = device::set_cookie(&state.keys, &user.id, now, state.config.is_https()) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}

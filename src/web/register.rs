@@ -1,0 +1,136 @@
+//! `GET/POST /register`: create an account and sign in.
+
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::value::Serde;
+use minijinja::{Value, context};
+use serde::Deserialize;
+
+use crate::domain::users::{self, FieldErrors};
+use crate::error::{AppError, AppResult};
+use crate::metrics::inc;
+use crate::resources::{routes, templates};
+use crate::state::AppState;
+use crate::web::auth::{Visitor, safe_next};
+use crate::web::client_ip::ClientIp;
+use crate::web::login::{NextQuery, complete_sign_in};
+
+#[derive(Deserialize)]
+pub struct RegisterForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirm: String,
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+fn ensure_open(state: &AppState) -> AppResult<()> {
+    if state.config.registration_enabled {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "Registration is closed on this server. Ask an administrator for an account.",
+        ))
+    }
+}
+
+/// `GET /register`.
+pub async fn show(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Query(q): Query<NextQuery>,
+) -> AppResult<Response> {
+    ensure_open(&state)?;
+    let next = q.next_target();
+    if visitor.signed_in.is_some() {
+        return Ok(Redirect::to(next.as_deref().unwrap_or(routes::ACCOUNT)).into_response());
+    }
+    let page = context! { next, errors => Value::from(Serde(FieldErrors::default())) };
+    render(&state, &visitor, StatusCode::OK, page).await
+}
+
+async fn render(
+    state: &AppState,
+    visitor: &Visitor,
+    status: StatusCode,
+    page: Value,
+) -> AppResult<Response> {
+    let ctx = visitor.page(true, page).await?;
+    Ok((status, state.templates.render(templates::REGISTER, ctx)?).into_response())
+}
+
+/// `POST /register`.
+pub async fn submit(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Form(form): Form<RegisterForm>,
+) -> AppResult<Response> {
+    ensure_open(&state)?;
+    visitor.session.verify_csrf(&form.csrf_token).await?;
+    let next = form.next.as_deref().and_then(safe_next);
+    let again = |errors: FieldErrors| {
+        context! {
+            next => next.clone(),
+            username => form.username.clone(),
+            email => form.email.clone(),
+            errors => Value::from(Serde(errors)),
+        }
+    };
+    let account = match users::validate_new_account(
+        &form.username,
+        &form.email,
+        &form.password,
+        &form.password_confirm,
+    ) {
+        Ok(account) => account,
+        Err(errors) => {
+            return render(
+                &state,
+                &visitor,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                again(errors),
+            )
+            .await;
+        }
+    };
+    let user = match users::create(
+        &state.db,
+        &state.passwords,
+        account,
+        false,
+        crate::clock::now(),
+    )
+    .await
+    {
+        Ok(user) => user,
+        Err(AppError::Conflict(message)) => {
+            let mut errors = FieldErrors::default();
+            errors.add("form", message);
+            return render(&state, &visitor, StatusCode::CONFLICT, again(errors)).await;
+        }
+        Err(err) => return Err(err),
+    };
+    inc(&state.metrics.registrations);
+    tracing::info!(user_id = %user.id, "account registered");
+    let ip = ip.to_canonical().to_string();
+    complete_sign_in(
+        &state,
+        &visitor.session,
+        &user,
+        &ip,
+        &headers,
+        next.as_deref(),
+    )
+    .await
+}

@@ -1,0 +1,921 @@
+//! Accounts and the hosted login: registration, sign-in, the SSO session,
+//! sign-out, CSRF, IP suspension and the per-account throttle.
+
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use pattmayne_auth::domain::throttle;
+use pattmayne_auth::entities::{ip_throttle, sso_session, user};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+
+use crate::helpers::{
+    TestApp, captured_logs, csrf_from, session_cookie, spawn_app, spawn_app_with,
+};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+async fn register(
+    app: &TestApp,
+    client: &reqwest::Client,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let csrf = app.csrf(client, "/register").await;
+    let mut form: Vec<(&str, &str)> = fields.to_vec();
+    form.push(("csrf_token", &csrf));
+    client
+        .post(app.url("/register"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn account_fields<'a>(
+    username: &'a str,
+    email: &'a str,
+    password: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("username", username),
+        ("email", email),
+        ("password", password),
+        ("password_confirm", password),
+    ]
+}
+
+#[tokio::test]
+async fn registration_creates_the_account_and_signs_in() {
+    let app = spawn_app().await;
+    let res = register(
+        &app,
+        &app.client,
+        &account_fields("Alice", "Alice@Example.com", PASSWORD),
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/account");
+    let page = app.get("/account").await.text().await.unwrap();
+    assert!(page.contains("alice") && page.contains("alice@example.com"));
+    assert!(page.contains("this browser"));
+    let stored = user::Entity::find()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.username, "alice");
+    assert!(stored.password_hash.starts_with("$argon2id$"));
+}
+
+#[tokio::test]
+async fn registration_rejects_bad_input_with_form_errors_and_stores_nothing() {
+    let app = spawn_app().await;
+    let long = "x".repeat(5000);
+    let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+        (
+            account_fields("ab", "a@example.com", PASSWORD),
+            "Use 3 to 32 characters.",
+        ),
+        (
+            account_fields("admin'; DROP TABLE users;--", "a@example.com", PASSWORD),
+            "Use only letters",
+        ),
+        (
+            account_fields("bob", "x'; DROP TABLE users; --@example.com", PASSWORD),
+            "Enter an email address",
+        ),
+        (
+            account_fields("bob", "bob@example.com", "short"),
+            "Use at least 8 characters.",
+        ),
+        (
+            account_fields("bob", "bob@example.com", "password123"),
+            "too easy to guess",
+        ),
+        (
+            account_fields(&long, &long, &long),
+            "Use 3 to 32 characters.",
+        ),
+        (
+            account_fields("bob\u{1}x", "bob@example.com", PASSWORD),
+            "Use only letters",
+        ),
+        (
+            account_fields("bob", "bob@example.com", "tab\tinside password"),
+            "control characters",
+        ),
+        (
+            vec![
+                ("username", "bob"),
+                ("email", "bob@example.com"),
+                ("password", PASSWORD),
+                ("password_confirm", "other thing"),
+            ],
+            "The passwords do not match.",
+        ),
+        (vec![], "Use 3 to 32 characters."),
+    ];
+    for (fields, message) in cases {
+        let res = register(&app, &app.client, &fields).await;
+        assert_eq!(res.status(), 422, "{fields:?}");
+        let html = res.text().await.unwrap();
+        assert!(html.contains(message), "{fields:?}: expected {message:?}");
+        assert!(!html.contains(PASSWORD), "the password was echoed back");
+    }
+    assert_eq!(user::Entity::find().count(&app.state.db).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn duplicate_username_or_email_shows_the_form_again_and_loses_nothing() {
+    let app = spawn_app().await;
+    let first = app.create_user("alice", PASSWORD, false).await;
+    let browser = app.new_client(None);
+    for fields in [
+        account_fields("ALICE", "other@example.com", "another fine password"),
+        account_fields("alice2", "Alice@Example.com", "another fine password"),
+    ] {
+        let res = register(&app, &browser, &fields).await;
+        assert_eq!(res.status(), 409);
+        let html = res.text().await.unwrap();
+        assert!(html.contains("That username or email address is already registered."));
+    }
+    assert_eq!(user::Entity::find().count(&app.state.db).await.unwrap(), 1);
+    let still = user::Entity::find_by_id(first.id.clone())
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(still, first);
+    app.login("alice", PASSWORD).await;
+}
+
+#[tokio::test]
+async fn sign_in_by_username_or_email_starts_one_sso_session() {
+    let app = spawn_app().await;
+    let alice = app.create_user("alice", PASSWORD, false).await;
+    app.login("alice", PASSWORD).await;
+    let other = app.new_client(None);
+    assert_eq!(
+        app.login_with(&other, "ALICE@example.com", PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    let sessions = sso_session::Entity::find()
+        .filter(sso_session::Column::UserId.eq(alice.id.clone()))
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(sessions.len(), 2);
+    for s in &sessions {
+        assert_eq!(
+            s.expires_at - s.created_at,
+            app.state.config.session_ttl_secs
+        );
+        assert_eq!(s.ip.as_deref(), Some("127.0.0.1"));
+    }
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_user_fail_identically() {
+    let app = spawn_app().await;
+    app.create_user("alice", PASSWORD, false).await;
+    let strip = |html: String| {
+        let csrf = csrf_from(&html);
+        html.replace(&csrf, "CSRF")
+            .replace("alice", "NAME")
+            .replace("nobody", "NAME")
+    };
+    let a = app
+        .login_with(&app.new_client(None), "alice", "wrong password here")
+        .await;
+    let b = app
+        .login_with(&app.new_client(None), "nobody", "wrong password here")
+        .await;
+    assert_eq!(a.status(), b.status());
+    let (a, b) = (
+        strip(a.text().await.unwrap()),
+        strip(b.text().await.unwrap()),
+    );
+    assert!(a.contains("Wrong username or password."));
+    assert_eq!(a, b);
+}
+
+#[tokio::test]
+async fn session_id_changes_at_sign_in() {
+    let app = spawn_app().await;
+    app.create_user("alice", PASSWORD, false).await;
+    let page = app.get("/login").await;
+    let before = session_cookie(&page).expect("GET /login set a session cookie");
+    let csrf = csrf_from(&page.text().await.unwrap());
+    let res = app
+        .client
+        .post(app.url("/login"))
+        .form(&[
+            ("username", "alice"),
+            ("password", PASSWORD),
+            ("csrf_token", &csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let after = session_cookie(&res).expect("sign-in set a new session cookie");
+    assert_ne!(before, after);
+    assert!(res.headers().get_all("set-cookie").iter().any(|c| {
+        let c = c.to_str().unwrap();
+        c.starts_with("pattmayne_session=") && c.contains("HttpOnly") && c.contains("SameSite=Lax")
+    }));
+    // The old session id no longer signs anyone in.
+    let replay = app.new_client(None);
+    let res = replay
+        .get(app.url("/account"))
+        .header("cookie", before)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+}
+
+#[tokio::test]
+async fn csrf_is_enforced_on_every_form() {
+    let app = spawn_app().await;
+    app.create_user("alice", PASSWORD, false).await;
+    let _ = app.get("/login").await; // the session exists, with a token
+    for (path, form) in [
+        (
+            "/login",
+            vec![("username", "alice"), ("password", PASSWORD)],
+        ),
+        (
+            "/login",
+            vec![
+                ("username", "alice"),
+                ("password", PASSWORD),
+                ("csrf_token", "forged"),
+            ],
+        ),
+        (
+            "/register",
+            vec![
+                ("username", "bob"),
+                ("email", "b@example.com"),
+                ("password", PASSWORD),
+                ("password_confirm", PASSWORD),
+            ],
+        ),
+        ("/logout", vec![]),
+    ] {
+        let res = app
+            .client
+            .post(app.url(path))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 403, "{path} {form:?}");
+        assert!(res.text().await.unwrap().contains("Forbidden"));
+    }
+    // Nothing happened: no session was started, no account was created.
+    assert_eq!(
+        sso_session::Entity::find()
+            .count(&app.state.db)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(user::Entity::find().count(&app.state.db).await.unwrap(), 1);
+    // A token from another browser's session does not work here either.
+    app.login("alice", PASSWORD).await;
+    let other_token = app.csrf(&app.new_client(None), "/login").await;
+    let res = app
+        .client
+        .post(app.url("/account/sign-out-everywhere"))
+        .form(&[("csrf_token", other_token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert_eq!(app.get("/account").await.status(), 200);
+}
+
+#[tokio::test]
+async fn logout_ends_the_sso_session() {
+    let app = spawn_app().await;
+    app.create_user("alice", PASSWORD, false).await;
+    app.login("alice", PASSWORD).await;
+    let csrf = app.csrf(&app.client, "/account").await;
+    let res = app
+        .client
+        .post(app.url("/logout"))
+        .form(&[("csrf_token", csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(app.get("/account").await.status(), 303);
+    let s = sso_session::Entity::find()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(s.ended_at.is_some());
+}
+
+#[tokio::test]
+async fn sign_out_everywhere_ends_every_session_of_the_person() {
+    let app = spawn_app().await;
+    app.create_user("alice", PASSWORD, false).await;
+    app.create_user("bob", PASSWORD, false).await;
+    app.login("alice", PASSWORD).await;
+    let laptop = app.new_client(None);
+    app.login_with(&laptop, "alice", PASSWORD).await;
+    let bob = app.new_client(None);
+    app.login_with(&bob, "bob", PASSWORD).await;
+
+    let csrf = app.csrf(&app.client, "/account").await;
+    let res = app
+        .client
+        .post(app.url("/account/sign-out-everywhere"))
+        .form(&[("csrf_token", csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        laptop
+            .get(app.url("/account"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303
+    );
+    assert_eq!(app.get("/account").await.status(), 303);
+    assert_eq!(
+        bob.get(app.url("/account")).send().await.unwrap().status(),
+        200,
+        "bob was signed out too"
+    );
+}
+
+#[tokio::test]
+async fn account_page_requires_sign_in_and_comes_back_after() {
+    let app = spawn_app().await;
+    app.create_user("alice", PASSWORD, false).await;
+    let res = app.get("/account").await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/login?next=%2Faccount");
+    let page = app
+        .get("/login?next=%2Faccount")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_from(&page);
+    assert!(
+        page.contains(r#"name="next" value="&#x2f;account""#),
+        "{page}"
+    );
+    let res = app
+        .client
+        .post(app.url("/login"))
+        .form(&[
+            ("username", "alice"),
+            ("password", PASSWORD),
+            ("csrf_token", &csrf),
+            ("next", "/account"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["location"], "/account");
+}
+
+#[tokio::test]
+async fn sign_in_never_redirects_off_this_server() {
+    let app = spawn_app().await;
+    app.create_user("alice", PASSWORD, false).await;
+    for next in [
+        "https://evil.example/",
+        "//evil.example/x",
+        "/\\evil.example",
+        "javascript:alert(1)",
+    ] {
+        let client = app.new_client(None);
+        let page = client
+            .get(app.url(&format!("/login?next={}", urlencode(next))))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            !page.contains("evil.example") && !page.contains("javascript:"),
+            "{next} echoed"
+        );
+        let csrf = csrf_from(&page);
+        let res = client
+            .post(app.url("/login"))
+            .form(&[
+                ("username", "alice"),
+                ("password", PASSWORD),
+                ("csrf_token", &csrf),
+                ("next", next),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303);
+        assert_eq!(res.headers()["location"], "/account", "{next}");
+        // Already signed in: GET /login goes straight on, but never off-site.
+        let res = client
+            .get(app.url(&format!("/login?next={}", urlencode(next))))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.headers()["location"], "/account");
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+async fn fail_login(app: &TestApp, client: &reqwest::Client) -> u16 {
+    app.login_with(client, "alice", "not the password")
+        .await
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn suspension_after_max_failures_blocks_even_the_right_password() {
+    let app = spawn_app_with(&["--login-max-failures", "3", "--ip-suspension-secs", "600"]).await;
+    app.create_user("alice", PASSWORD, false).await;
+    for _ in 0..3 {
+        assert_eq!(fail_login(&app, &app.client).await, 200);
+    }
+    let res = app.login_with(&app.client, "alice", PASSWORD).await;
+    assert_eq!(res.status(), 429);
+    let retry: i64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((590..=600).contains(&retry));
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Too Many Requests") && html.contains("You can try again after"));
+    assert_eq!(
+        sso_session::Entity::find()
+            .count(&app.state.db)
+            .await
+            .unwrap(),
+        0
+    );
+
+    // Another source address is unaffected.
+    let elsewhere = app.new_client(Some(ip("127.0.0.2")));
+    assert_eq!(
+        app.login_with(&elsewhere, "alice", PASSWORD).await.status(),
+        303
+    );
+
+    // Lifting the suspension (as `suspension lift` does) lets the address in again.
+    assert!(
+        throttle::lift(&app.state.db, "127.0.0.1", pattmayne_auth::clock::now())
+            .await
+            .unwrap()
+    );
+    app.login("alice", PASSWORD).await;
+}
+
+#[tokio::test]
+async fn repeat_offenders_are_suspended_for_longer() {
+    let app = spawn_app_with(&["--login-max-failures", "2", "--ip-suspension-secs", "100"]).await;
+    let db = &app.state.db;
+    let policy = throttle::Policy::from(app.state.config.as_ref());
+    let now = pattmayne_auth::clock::now();
+    let first = throttle::suspend(db, "10.0.0.9", policy, now)
+        .await
+        .unwrap();
+    assert_eq!(first - now, 100);
+    // Pretend it expired, then offend again: twice as long.
+    let later = first + 1;
+    let second = throttle::suspend(db, "10.0.0.9", policy, later)
+        .await
+        .unwrap();
+    assert_eq!(second - later, 200);
+    // A day of good behaviour later, back to the base duration.
+    let much_later = second + 2 * 86_400;
+    let third = throttle::suspend(db, "10.0.0.9", policy, much_later)
+        .await
+        .unwrap();
+    assert_eq!(third - much_later, 100);
+}
+
+#[tokio::test]
+async fn spoofed_forwarded_for_is_ignored_without_trusted_proxies() {
+    let app = spawn_app_with(&["--login-max-failures", "2"]).await;
+    app.create_user("alice", PASSWORD, false).await;
+    for n in 0..2 {
+        let csrf = app.csrf(&app.client, "/login").await;
+        let res = app
+            .client
+            .post(app.url("/login"))
+            .header("x-forwarded-for", format!("10.9.9.{n}"))
+            .form(&[
+                ("username", "alice"),
+                ("password", "nope nope nope"),
+                ("csrf_token", csrf.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    let rows = ip_throttle::Entity::find()
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].ip, "127.0.0.1");
+    assert!(rows[0].suspended_until.is_some());
+}
+
+#[tokio::test]
+async fn forwarded_for_is_honoured_from_a_trusted_proxy() {
+    let app = spawn_app_with(&[
+        "--login-max-failures",
+        "2",
+        "--trusted-proxies",
+        "127.0.0.1/32",
+    ])
+    .await;
+    app.create_user("alice", PASSWORD, false).await;
+    let post = |xff: &'static str, password: &'static str| {
+        let app = &app;
+        async move {
+            let csrf = app.csrf(&app.client, "/login").await;
+            app.client
+                .post(app.url("/login"))
+                .header("x-forwarded-for", xff)
+                .form(&[
+                    ("username", "alice"),
+                    ("password", password),
+                    ("csrf_token", csrf.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    // The client wrote the left entry itself; our proxy appended the right one.
+    assert_eq!(post("6.6.6.6, 203.0.113.7", "nope nope nope").await, 200);
+    assert_eq!(post("7.7.7.7, 203.0.113.7", "nope nope nope").await, 200);
+    assert_eq!(post("203.0.113.7", PASSWORD).await, 429);
+    // The proxy itself and other clients behind it are not suspended.
+    assert_eq!(post("198.51.100.1", PASSWORD).await, 303);
+    let suspended = throttle::active_suspensions(&app.state.db, pattmayne_auth::clock::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        suspended.iter().map(|r| r.ip.as_str()).collect::<Vec<_>>(),
+        vec!["203.0.113.7"]
+    );
+}
+
+#[tokio::test]
+async fn parallel_failures_suspend_exactly_as_sequential_ones() {
+    const N: usize = 5;
+    let app = spawn_app_with(&["--login-max-failures", "5", "--ip-suspension-secs", "900"]).await;
+    app.create_user("alice", PASSWORD, false).await;
+    // Each attempt from its own browser, so each has its session and token ready.
+    let mut prepared = Vec::new();
+    for _ in 0..N + 10 {
+        let client = app.new_client(None);
+        let csrf = app.csrf(&client, "/login").await;
+        prepared.push((client, csrf));
+    }
+    let attempts = prepared.into_iter().map(|(client, csrf)| {
+        let url = app.url("/login");
+        tokio::spawn(async move {
+            client
+                .post(url)
+                .form(&[
+                    ("username", "alice"),
+                    ("password", "wrong wrong wrong"),
+                    ("csrf_token", csrf.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    });
+    let mut statuses = Vec::new();
+    for a in attempts {
+        statuses.push(a.await.unwrap());
+    }
+    let checked = statuses.iter().filter(|&&s| s == 200).count();
+    let refused = statuses.iter().filter(|&&s| s == 429).count();
+    assert_eq!((checked, refused), (N, 10), "{statuses:?}");
+    let row = ip_throttle::Entity::find_by_id("127.0.0.1".to_owned())
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.offences, 1, "suspended more than once");
+    let until = row.suspended_until.unwrap() - pattmayne_auth::clock::now();
+    assert!((880..=900).contains(&until), "{until}");
+    assert_eq!(
+        app.login_with(&app.client, "alice", PASSWORD)
+            .await
+            .status(),
+        429
+    );
+}
+
+#[tokio::test]
+async fn per_account_throttle_slows_guessing_but_not_the_owner() {
+    let app = spawn_app_with(&["--account-max-failures", "3", "--login-max-failures", "50"]).await;
+    app.create_user("alice", PASSWORD, false).await;
+    // The owner signs in once from their own browser (which gets a device cookie)...
+    let owner = app.new_client(Some(ip("127.0.0.9")));
+    assert_eq!(
+        app.login_with(&owner, "alice", PASSWORD).await.status(),
+        303
+    );
+    // ...then someone guesses from many addresses.
+    for n in 2..=4 {
+        let guesser = app.new_client(Some(ip(&format!("127.0.0.{n}"))));
+        assert_eq!(
+            app.login_with(&guesser, "alice", "guess guess guess")
+                .await
+                .status(),
+            200
+        );
+    }
+    // A fresh browser, even with the right password, has to wait.
+    let stranger = app.new_client(Some(ip("127.0.0.5")));
+    let res = app.login_with(&stranger, "alice", PASSWORD).await;
+    assert_eq!(res.status(), 429);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Too many failed sign-ins to this account")
+    );
+    // Unknown names are throttled the same way, so the answer reveals nothing.
+    for n in 2..=4 {
+        let guesser = app.new_client(Some(ip(&format!("127.0.0.{n}"))));
+        app.login_with(&guesser, "nobody", "guess guess guess")
+            .await;
+    }
+    assert_eq!(
+        app.login_with(&stranger, "nobody", "guess guess guess")
+            .await
+            .status(),
+        429
+    );
+    // The owner's browser is not locked out.
+    let csrf = app.csrf(&owner, "/account").await;
+    owner
+        .post(app.url("/logout"))
+        .form(&[("csrf_token", csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        app.login_with(&owner, "alice", PASSWORD).await.status(),
+        303
+    );
+}
+
+#[tokio::test]
+async fn healthz_stays_fast_while_logins_hash_in_parallel() {
+    // Heavier than OWASP's floor so a blocked runtime would show.
+    let app = spawn_app_with(&[
+        "--argon2-memory-kib",
+        "65536",
+        "--argon2-iterations",
+        "3",
+        "--login-max-failures",
+        "20",
+    ])
+    .await;
+    app.create_user("alice", PASSWORD, false).await;
+    let mut prepared = Vec::new();
+    for _ in 0..8 {
+        let client = app.new_client(None);
+        let csrf = app.csrf(&client, "/login").await;
+        prepared.push((client, csrf));
+    }
+    let started = Instant::now();
+    let logins: Vec<_> = prepared
+        .into_iter()
+        .map(|(client, csrf)| {
+            let url = app.url("/login");
+            tokio::spawn(async move {
+                client
+                    .post(url)
+                    .form(&[
+                        ("username", "alice"),
+                        ("password", PASSWORD),
+                        ("csrf_token", csrf.as_str()),
+                    ])
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            })
+        })
+        .collect();
+    let mut worst = Duration::ZERO;
+    let mut probes = 0;
+    while !logins.iter().all(|l| l.is_finished()) {
+        let t = Instant::now();
+        assert_eq!(app.get("/healthz").await.status(), 200);
+        worst = worst.max(t.elapsed());
+        probes += 1;
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let flood = started.elapsed();
+    for l in logins {
+        assert_eq!(l.await.unwrap(), 303);
+    }
+    assert!(
+        probes >= 3,
+        "the logins finished too fast to probe ({flood:?})"
+    );
+    assert!(
+        worst < Duration::from_millis(250),
+        "healthz took {worst:?} during a {flood:?} login flood"
+    );
+}
+
+#[tokio::test]
+async fn passwords_are_never_stored_or_logged_in_plain_text() {
+    let app = spawn_app().await;
+    let secret = format!("unique-password-{}", pattmayne_auth::crypto::random_hex(8));
+    let wrong = format!("unique-wrong-{}", pattmayne_auth::crypto::random_hex(8));
+    let res = register(
+        &app,
+        &app.client,
+        &account_fields("carol", "carol@example.com", &secret),
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let other = app.new_client(None);
+    app.login_with(&other, "carol", &wrong).await;
+    app.login_with(&other, "carol", &secret).await;
+    let dump = app.dump_database().await;
+    assert!(
+        dump.contains("carol@example.com"),
+        "the dump is not reading the tables"
+    );
+    assert!(
+        !dump.contains(&secret) && !dump.contains(&wrong),
+        "a password is stored in plain text"
+    );
+    let logs = captured_logs();
+    assert!(logs.contains("signed in"), "logs were not captured");
+    assert!(
+        !logs.contains(&secret) && !logs.contains(&wrong),
+        "a password was logged"
+    );
+}
+
+#[tokio::test]
+async fn oversized_form_gets_413_and_wrong_content_type_a_4xx_page() {
+    let app = spawn_app().await;
+    let huge = "a".repeat(100 * 1024);
+    let res = app
+        .client
+        .post(app.url("/login"))
+        .form(&[("username", huge.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413);
+    assert!(res.text().await.unwrap().contains("Payload Too Large"));
+    let res = app
+        .client
+        .post(app.url("/login"))
+        .json(&serde_json::json!({"username": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_client_error());
+    assert!(res.text().await.unwrap().contains("<!doctype html>"));
+}
+
+#[tokio::test]
+async fn cli_creates_an_admin_and_lists_and_lifts_suspensions() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let (url, _pg) = crate::helpers::fresh_database_url().await;
+    let bin = env!("CARGO_BIN_EXE_pattmayne-auth");
+    let dir = std::env::temp_dir();
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let mut child = Command::new(bin)
+            .args(args)
+            .env("DATABASE_URL", &url)
+            .env("AUTH_DATA_DIR", &dir)
+            .env("AUTH_ARGON2_MEMORY_KIB", "1024")
+            .env("AUTH_ARGON2_ITERATIONS", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(input) = stdin {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+        }
+        child.wait_with_output().unwrap()
+    };
+    let out = run(
+        &[
+            "user",
+            "create",
+            "--username",
+            "root",
+            "--email",
+            "root@example.com",
+            "--password-stdin",
+            "--admin",
+        ],
+        Some(&format!("{PASSWORD}\n")),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("created admin user root"));
+    let dup = run(
+        &[
+            "user",
+            "create",
+            "--username",
+            "root",
+            "--email",
+            "x@example.com",
+            "--password-stdin",
+        ],
+        Some(&format!("{PASSWORD}\n")),
+    );
+    assert!(!dup.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&dup.stderr)
+            .lines()
+            .filter(|l| !l.contains("WARN"))
+            .count(),
+        1
+    );
+
+    // Suspend an address through the domain, then list and lift it by CLI.
+    let db = sea_orm::Database::connect(&url).await.unwrap();
+    let admin = user::Entity::find().one(&db).await.unwrap().unwrap();
+    assert!(admin.is_admin);
+    let policy = throttle::Policy {
+        max_failures: 5,
+        window_secs: 900,
+        suspension_secs: 900,
+        account_max_failures: 10,
+    };
+    throttle::record_failure(&db, "192.0.2.44", policy, pattmayne_auth::clock::now())
+        .await
+        .unwrap();
+    throttle::suspend(&db, "192.0.2.44", policy, pattmayne_auth::clock::now())
+        .await
+        .unwrap();
+    let list = run(&["suspension", "list"], None);
+    assert!(String::from_utf8_lossy(&list.stdout).contains("192.0.2.44"));
+    let lift = run(&["suspension", "lift", "192.0.2.44"], None);
+    assert!(
+        lift.status.success(),
+        "{}",
+        String::from_utf8_lossy(&lift.stderr)
+    );
+    let list = run(&["suspension", "list"], None);
+    assert!(String::from_utf8_lossy(&list.stdout).contains("no suspensions in force"));
+    assert!(
+        !run(&["suspension", "lift", "not-an-ip"], None)
+            .status
+            .success()
+    );
+    db.close().await.unwrap();
+}
