@@ -25,6 +25,8 @@ pub mod entities;
 pub mod error;
 /// Prometheus counters.
 pub mod metrics;
+/// The client-facing OAuth endpoints: authorize, token, revoke, logout, discovery, JWKS.
+pub mod oauth;
 /// Constants: routes, cookie names, limits, template names.
 pub mod resources;
 /// The HTTP-session store in our own database.
@@ -82,6 +84,7 @@ pub fn app(state: AppState) -> Router {
 
     Router::new()
         .merge(web::router())
+        .merge(oauth::router())
         .fallback(web::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), web::error_pages))
         .layer(sessions)

@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 use crate::config::Config;
 use crate::crypto::Keys;
 use crate::domain::passwords::Passwords;
+use crate::domain::signing::Signer;
 use crate::metrics::Metrics;
 use crate::templates::Templates;
 
@@ -19,6 +20,7 @@ pub struct AppState {
     pub keys: Arc<Keys>,
     pub passwords: Passwords,
     pub metrics: Arc<Metrics>,
+    pub signer: Arc<Signer>,
 }
 
 impl AppState {
@@ -32,6 +34,7 @@ impl AppState {
             keys: Arc::new(keys),
             passwords,
             metrics: Arc::new(Metrics::default()),
+            signer: Arc::new(Signer::default()),
             config: Arc::new(config),
         })
     }

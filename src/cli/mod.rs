@@ -5,6 +5,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod clients;
 mod suspensions;
 mod users;
 
@@ -38,6 +39,11 @@ pub enum Command {
         #[command(subcommand)]
         command: users::UserCommand,
     },
+    /// Manage client sites (registered OAuth clients).
+    Client {
+        #[command(subcommand)]
+        command: clients::ClientCommand,
+    },
     /// List or lift IP address suspensions.
     Suspension {
         #[command(subcommand)]
@@ -64,6 +70,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User { command } => users::run(command, &config, &database(&config).await?).await,
+        Command::Client { command } => {
+            clients::run(command, &config, &database(&config).await?).await
+        }
         Command::Suspension { command } => {
             suspensions::run(command, &database(&config).await?).await
         }

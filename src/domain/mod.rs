@@ -2,7 +2,10 @@
 //! No axum types here: functions take a database handle, plain data and `now`.
 
 pub mod cleanup;
+pub mod clients;
 pub mod passwords;
+pub mod signing;
 pub mod sso;
 pub mod throttle;
+pub mod tokens;
 pub mod users;

@@ -337,3 +337,163 @@ impl TestApp {
         out
     }
 }
+
+/// A registered client site as a test sees it.
+#[derive(Clone, Debug)]
+pub struct TestClient {
+    pub client_id: String,
+    pub client_secret: String,
+    pub jwt_secret: Option<String>,
+    pub redirect_uri: String,
+}
+
+/// A PKCE verifier and its S256 challenge.
+pub fn pkce_pair() -> (String, String) {
+    let verifier = pattmayne_auth::crypto::random_token_of(48);
+    let challenge = pattmayne_auth::crypto::sha256_b64url(verifier.as_bytes());
+    (verifier, challenge)
+}
+
+/// The query parameters of a redirect's Location.
+pub fn location_params(res: &reqwest::Response) -> std::collections::HashMap<String, String> {
+    let location = res
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    url::Url::parse(location)
+        .map(|u| u.query_pairs().into_owned().collect())
+        .unwrap_or_default()
+}
+
+impl TestApp {
+    /// Registers a client site (as the CLI and admin UI do).
+    pub async fn register_client(
+        &self,
+        name: &str,
+        alg: pattmayne_auth::domain::clients::TokenAlg,
+    ) -> TestClient {
+        let redirect_uri = format!("https://{}.example/callback", name.to_lowercase());
+        let (_, creds) = pattmayne_auth::domain::clients::create(
+            &self.state.db,
+            &self.state.keys,
+            name,
+            std::slice::from_ref(&redirect_uri),
+            alg,
+            false,
+            pattmayne_auth::clock::now(),
+        )
+        .await
+        .expect("create client");
+        TestClient {
+            client_id: creds.client_id,
+            client_secret: creds.client_secret,
+            jwt_secret: creds.jwt_secret,
+            redirect_uri,
+        }
+    }
+
+    /// The authorization request URL (path and query) for `client`.
+    pub fn authorize_path(
+        &self,
+        client: &TestClient,
+        challenge: &str,
+        extra: &[(&str, &str)],
+    ) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        query
+            .append_pair("response_type", "code")
+            .append_pair("client_id", &client.client_id)
+            .append_pair("redirect_uri", &client.redirect_uri)
+            .append_pair("state", "xyz-state")
+            .append_pair("code_challenge", challenge)
+            .append_pair("code_challenge_method", "S256");
+        for (k, v) in extra {
+            query.append_pair(k, v);
+        }
+        format!("/oauth2/authorize?{}", query.finish())
+    }
+
+    /// With a signed-in `browser`, gets a code for `client`: (code, verifier).
+    pub async fn obtain_code(
+        &self,
+        browser: &reqwest::Client,
+        client: &TestClient,
+    ) -> (String, String) {
+        let (verifier, challenge) = pkce_pair();
+        let res = browser
+            .get(self.url(&self.authorize_path(client, &challenge, &[])))
+            .send()
+            .await
+            .expect("authorize");
+        assert_eq!(res.status(), 302, "authorize did not redirect with a code");
+        let params = location_params(&res);
+        let code = params.get("code").cloned().expect("code in the redirect");
+        (code, verifier)
+    }
+
+    /// POSTs a form to the token endpoint with HTTP Basic client authentication.
+    pub async fn token_request(
+        &self,
+        client: &TestClient,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url("/oauth2/token"))
+            .basic_auth(&client.client_id, Some(&client.client_secret))
+            .form(form)
+            .send()
+            .await
+            .expect("token request")
+    }
+
+    /// Exchanges a code; returns the JSON response (asserting success).
+    pub async fn exchange(
+        &self,
+        client: &TestClient,
+        code: &str,
+        verifier: &str,
+    ) -> serde_json::Value {
+        let res = self
+            .token_request(
+                client,
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("code", code),
+                    ("redirect_uri", &client.redirect_uri),
+                    ("code_verifier", verifier),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 200, "code exchange failed");
+        res.json().await.expect("token json")
+    }
+
+    /// Refreshes; returns the raw response.
+    pub async fn refresh(&self, client: &TestClient, refresh_token: &str) -> reqwest::Response {
+        self.token_request(
+            client,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token),
+            ],
+        )
+        .await
+    }
+
+    /// Signs a new browser in as `username` and runs the whole flow for
+    /// `client`: returns (browser, token response).
+    pub async fn sign_in_and_get_tokens(
+        &self,
+        username: &str,
+        password: &str,
+        client: &TestClient,
+    ) -> (reqwest::Client, serde_json::Value) {
+        let browser = self.new_client(None);
+        let res = self.login_with(&browser, username, password).await;
+        assert_eq!(res.status(), 303);
+        let (code, verifier) = self.obtain_code(&browser, client).await;
+        let tokens = self.exchange(client, &code, &verifier).await;
+        (browser, tokens)
+    }
+}

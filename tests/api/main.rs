@@ -5,3 +5,4 @@ mod helpers;
 
 mod accounts;
 mod foundation;
+mod oauth;

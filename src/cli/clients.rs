@@ -1,0 +1,161 @@
+//! `pattmayne-auth client create|list|show|delete|rotate-secret|disable|enable`.
+
+use anyhow::bail;
+use clap::Subcommand;
+use sea_orm::DatabaseConnection;
+use serde_json::json;
+
+use crate::clock::{format_utc, now};
+use crate::config::Config;
+use crate::crypto::Keys;
+use crate::domain::clients::{self, TokenAlg};
+
+/// Client-site commands.
+#[derive(Subcommand, Debug)]
+pub enum ClientCommand {
+    /// Register a client site. Prints its client_id, client_secret and (for
+    /// HS256) jwt_secret: shown once, never stored in plain text.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// An exact redirect URI; repeat for several.
+        #[arg(long = "redirect-uri", required = true)]
+        redirect_uris: Vec<String>,
+        /// How access tokens for this site are signed.
+        #[arg(long, default_value = "HS256")]
+        token_alg: TokenAlg,
+        /// Print JSON: {"client_id", "client_secret", "jwt_secret"}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List client sites.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one client site (no secrets).
+    Show {
+        client_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a client site and every token issued to it.
+    Delete { client_id: String },
+    /// Replace the client secret; the old one stops working at once.
+    RotateSecret {
+        client_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable a client site: it can no longer exchange codes or refresh.
+    Disable { client_id: String },
+    /// Enable a disabled client site again.
+    Enable { client_id: String },
+}
+
+pub async fn run(
+    command: ClientCommand,
+    config: &Config,
+    db: &DatabaseConnection,
+) -> anyhow::Result<()> {
+    let now = now();
+    match command {
+        ClientCommand::Create {
+            name,
+            redirect_uris,
+            token_alg,
+            json,
+        } => {
+            let keys = Keys::derive(&config.secret_key);
+            let (site, creds) = clients::create(
+                db,
+                &keys,
+                &name,
+                &redirect_uris,
+                token_alg,
+                config.allow_http_redirect_uris,
+                now,
+            )
+            .await?;
+            if json {
+                println!("{}", serde_json::to_string(&creds)?);
+            } else {
+                println!("created client site {:?}", site.name);
+                println!("client_id:     {}", creds.client_id);
+                println!("client_secret: {}", creds.client_secret);
+                if let Some(jwt) = &creds.jwt_secret {
+                    println!("jwt_secret:    {jwt}");
+                }
+                println!("token_alg:     {}", site.token_alg);
+                println!(
+                    "The secrets are shown only now; store them in the client site's configuration."
+                );
+            }
+        }
+        ClientCommand::List { json } => {
+            let sites = clients::list(db).await?;
+            if json {
+                println!("{}", serde_json::to_string(&sites)?);
+            } else if sites.is_empty() {
+                println!("no client sites");
+            } else {
+                for s in sites {
+                    let state = if s.enabled { "enabled" } else { "disabled" };
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}",
+                        s.client_id,
+                        s.name,
+                        s.token_alg,
+                        state,
+                        s.redirect_uris.join(" ")
+                    );
+                }
+            }
+        }
+        ClientCommand::Show { client_id, json } => {
+            let Some(site) = clients::site(db, &client_id).await? else {
+                bail!("no client site {client_id}")
+            };
+            let live = clients::live_token_count(db, &client_id, now).await?;
+            if json {
+                let mut value = serde_json::to_value(&site)?;
+                value["live_refresh_tokens"] = json!(live);
+                println!("{value}");
+            } else {
+                println!("client_id:     {}", site.client_id);
+                println!("name:          {}", site.name);
+                println!("token_alg:     {}", site.token_alg);
+                println!("enabled:       {}", site.enabled);
+                println!("created:       {}", format_utc(site.created_at));
+                println!("live tokens:   {live}");
+                for uri in site.redirect_uris {
+                    println!("redirect_uri:  {uri}");
+                }
+            }
+        }
+        ClientCommand::Delete { client_id } => {
+            clients::delete(db, &client_id).await?;
+            println!("deleted client site {client_id}");
+        }
+        ClientCommand::RotateSecret { client_id, json } => {
+            let secret = clients::rotate_secret(db, &client_id, now).await?;
+            if json {
+                println!(
+                    "{}",
+                    json!({ "client_id": client_id, "client_secret": secret })
+                );
+            } else {
+                println!("client_secret: {secret}");
+            }
+        }
+        ClientCommand::Disable { client_id } => {
+            clients::set_enabled(db, &client_id, false, now).await?;
+            println!("disabled client site {client_id}");
+        }
+        ClientCommand::Enable { client_id } => {
+            clients::set_enabled(db, &client_id, true, now).await?;
+            println!("enabled client site {client_id}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,452 @@
+//! Client sites: the registered OAuth clients (the seed's "table in the DB to
+//! store accepted sites"). A client has a random `client_id`, a secret shown
+//! once and stored as a hash, one or more exact redirect URIs, an enabled
+//! flag, and a choice of how its access tokens are signed. HS256 clients
+//! have their own JWT secret, stored encrypted because the server signs with it.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, Set, TransactionSession, TransactionTrait,
+};
+use serde::Serialize;
+
+use crate::crypto::{Keys, constant_time_eq, hash_token, random_token, random_token_of};
+use crate::entities::{client, client_redirect_uri, refresh_token};
+use crate::error::{AppError, AppResult};
+use crate::resources::{CLIENT_NAME_MAX, REDIRECT_URI_MAX};
+
+/// How a client site's access tokens are signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum TokenAlg {
+    /// HMAC with the client's own JWT secret (the seed's design).
+    HS256,
+    /// RSA with the server's key, published in the JWKS.
+    RS256,
+    /// Ed25519 with the server's key, published in the JWKS.
+    EdDSA,
+}
+
+impl TokenAlg {
+    pub const ALL: [TokenAlg; 3] = [TokenAlg::HS256, TokenAlg::RS256, TokenAlg::EdDSA];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenAlg::HS256 => "HS256",
+            TokenAlg::RS256 => "RS256",
+            TokenAlg::EdDSA => "EdDSA",
+        }
+    }
+}
+
+impl fmt::Display for TokenAlg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for TokenAlg {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        TokenAlg::ALL
+            .into_iter()
+            .find(|alg| alg.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("unknown token algorithm {s:?}: use HS256, RS256 or EdDSA"))
+    }
+}
+
+/// The secrets of a client, shown once: at creation or rotation.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClientCredentials {
+    pub client_id: String,
+    pub client_secret: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwt_secret: Option<String>,
+}
+
+/// A client site with its redirect URIs.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClientSite {
+    pub client_id: String,
+    pub name: String,
+    pub token_alg: String,
+    pub enabled: bool,
+    pub created_at: i64,
+    pub redirect_uris: Vec<String>,
+}
+
+/// Checks a redirect URI for registration: an absolute https URL (http only
+/// on loopback, unless allowed), no fragment, no credentials, nothing that
+/// could make exact matching ambiguous.
+pub fn validate_redirect_uri(raw: &str, allow_http: bool) -> Result<String, String> {
+    let uri = raw.trim();
+    if uri.is_empty() || uri.len() > REDIRECT_URI_MAX {
+        return Err("Redirect URIs must be 1 to 2000 characters.".into());
+    }
+    if uri.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(format!("{uri:?} contains spaces or control characters."));
+    }
+    let parsed = url::Url::parse(uri).map_err(|_| format!("{uri:?} is not an absolute URL."))?;
+    if parsed.fragment().is_some() || uri.contains('#') {
+        return Err(format!(
+            "{uri:?} has a fragment (#…); redirect URIs cannot."
+        ));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(format!("{uri:?} contains credentials."));
+    }
+    let Some(host) = parsed.host_str() else {
+        return Err(format!("{uri:?} has no host."));
+    };
+    let loopback = matches!(host, "localhost" | "127.0.0.1" | "[::1]");
+    match parsed.scheme() {
+        "https" => Ok(uri.to_owned()),
+        "http" if loopback || allow_http => Ok(uri.to_owned()),
+        "http" => Err(format!(
+            "{uri:?} uses plain http; use https (http is allowed only for localhost)."
+        )),
+        _ => Err(format!("{uri:?} must be an http(s) URL.")),
+    }
+}
+
+/// Checks a client site's name.
+pub fn validate_name(raw: &str) -> Result<String, String> {
+    let name = raw.trim();
+    if name.is_empty()
+        || name.chars().count() > CLIENT_NAME_MAX
+        || name.chars().any(char::is_control)
+    {
+        return Err("Give the site a name of 1 to 100 characters.".into());
+    }
+    Ok(name.to_owned())
+}
+
+fn sealing_context(client_id: &str) -> String {
+    format!("client-jwt-secret:{client_id}")
+}
+
+/// Registers a client site. Returns its credentials, which are not kept.
+pub async fn create(
+    db: &impl TransactionTrait,
+    keys: &Keys,
+    name: &str,
+    redirect_uris: &[String],
+    alg: TokenAlg,
+    allow_http: bool,
+    now: i64,
+) -> AppResult<(ClientSite, ClientCredentials)> {
+    let name = validate_name(name).map_err(AppError::BadRequest)?;
+    let uris = validate_uris(redirect_uris, allow_http)?;
+    let client_id = random_token_of(16);
+    let client_secret = random_token();
+    let jwt_secret = (alg == TokenAlg::HS256).then(|| random_token_of(48));
+    let txn = db.begin().await?;
+    client::ActiveModel {
+        client_id: Set(client_id.clone()),
+        name: Set(name.clone()),
+        secret_hash: Set(hash_token(&client_secret)),
+        token_alg: Set(alg.as_str().to_owned()),
+        jwt_secret_enc: Set(jwt_secret
+            .as_ref()
+            .map(|s| keys.seal(&sealing_context(&client_id), s.as_bytes()))),
+        enabled: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    insert_uris(&txn, &client_id, &uris).await?;
+    txn.commit().await?;
+    let site = ClientSite {
+        client_id: client_id.clone(),
+        name,
+        token_alg: alg.as_str().to_owned(),
+        enabled: true,
+        created_at: now,
+        redirect_uris: uris,
+    };
+    Ok((
+        site,
+        ClientCredentials {
+            client_id,
+            client_secret,
+            jwt_secret,
+        },
+    ))
+}
+
+fn validate_uris(redirect_uris: &[String], allow_http: bool) -> AppResult<Vec<String>> {
+    let mut uris: Vec<String> = Vec::new();
+    for raw in redirect_uris.iter().filter(|u| !u.trim().is_empty()) {
+        let uri = validate_redirect_uri(raw, allow_http).map_err(AppError::BadRequest)?;
+        if !uris.contains(&uri) {
+            uris.push(uri);
+        }
+    }
+    if uris.is_empty() {
+        return Err(AppError::bad_request("Give at least one redirect URI."));
+    }
+    Ok(uris)
+}
+
+async fn insert_uris(
+    db: &impl ConnectionTrait,
+    client_id: &str,
+    uris: &[String],
+) -> Result<(), DbErr> {
+    client_redirect_uri::Entity::insert_many(uris.iter().map(|uri| {
+        client_redirect_uri::ActiveModel {
+            client_id: Set(client_id.to_owned()),
+            uri: Set(uri.clone()),
+            ..Default::default()
+        }
+    }))
+    .exec(db)
+    .await?;
+    Ok(())
+}
+
+/// A client by id (enabled or not).
+pub async fn find(
+    db: &impl ConnectionTrait,
+    client_id: &str,
+) -> Result<Option<client::Model>, DbErr> {
+    client::Entity::find_by_id(client_id.to_owned())
+        .one(db)
+        .await
+}
+
+/// A client's registered redirect URIs, in registration order.
+pub async fn redirect_uris(
+    db: &impl ConnectionTrait,
+    client_id: &str,
+) -> Result<Vec<String>, DbErr> {
+    Ok(client_redirect_uri::Entity::find()
+        .filter(client_redirect_uri::Column::ClientId.eq(client_id))
+        .order_by_asc(client_redirect_uri::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.uri)
+        .collect())
+}
+
+/// A client site with its redirect URIs.
+pub async fn site(db: &impl ConnectionTrait, client_id: &str) -> Result<Option<ClientSite>, DbErr> {
+    let Some(c) = find(db, client_id).await? else {
+        return Ok(None);
+    };
+    let redirect_uris = redirect_uris(db, client_id).await?;
+    Ok(Some(ClientSite {
+        client_id: c.client_id,
+        name: c.name,
+        token_alg: c.token_alg,
+        enabled: c.enabled,
+        created_at: c.created_at,
+        redirect_uris,
+    }))
+}
+
+/// Every client site, oldest first.
+pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<ClientSite>, DbErr> {
+    let clients = client::Entity::find()
+        .order_by_asc(client::Column::CreatedAt)
+        .all(db)
+        .await?;
+    let mut uris: HashMap<String, Vec<String>> = HashMap::new();
+    for row in client_redirect_uri::Entity::find()
+        .order_by_asc(client_redirect_uri::Column::Id)
+        .all(db)
+        .await?
+    {
+        uris.entry(row.client_id).or_default().push(row.uri);
+    }
+    Ok(clients
+        .into_iter()
+        .map(|c| ClientSite {
+            redirect_uris: uris.remove(&c.client_id).unwrap_or_default(),
+            client_id: c.client_id,
+            name: c.name,
+            token_alg: c.token_alg,
+            enabled: c.enabled,
+            created_at: c.created_at,
+        })
+        .collect())
+}
+
+/// Live (unrotated, unrevoked, unexpired) refresh tokens per client.
+pub async fn live_token_counts(
+    db: &impl ConnectionTrait,
+    now: i64,
+) -> Result<HashMap<String, u64>, DbErr> {
+    let rows = refresh_token::Entity::find()
+        .filter(refresh_token::Column::RotatedAt.is_null())
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .filter(refresh_token::Column::ExpiresAt.gt(now))
+        .all(db)
+        .await?;
+    let mut counts = HashMap::new();
+    for row in rows {
+        *counts.entry(row.client_id).or_insert(0) += 1;
+    }
+    Ok(counts)
+}
+
+/// Live refresh tokens of one client.
+pub async fn live_token_count(
+    db: &impl ConnectionTrait,
+    client_id: &str,
+    now: i64,
+) -> Result<u64, DbErr> {
+    refresh_token::Entity::find()
+        .filter(refresh_token::Column::ClientId.eq(client_id))
+        .filter(refresh_token::Column::RotatedAt.is_null())
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .filter(refresh_token::Column::ExpiresAt.gt(now))
+        .count(db)
+        .await
+}
+
+/// Renames a client and replaces its redirect URIs.
+pub async fn update(
+    db: &impl TransactionTrait,
+    client_id: &str,
+    name: &str,
+    redirect_uris: &[String],
+    allow_http: bool,
+    now: i64,
+) -> AppResult<()> {
+    let name = validate_name(name).map_err(AppError::BadRequest)?;
+    let uris = validate_uris(redirect_uris, allow_http)?;
+    let txn = db.begin().await?;
+    let found = client::Entity::update_many()
+        .col_expr(client::Column::Name, Expr::value(name))
+        .col_expr(client::Column::UpdatedAt, Expr::value(now))
+        .filter(client::Column::ClientId.eq(client_id))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if found == 0 {
+        return Err(AppError::NotFound);
+    }
+    client_redirect_uri::Entity::delete_many()
+        .filter(client_redirect_uri::Column::ClientId.eq(client_id))
+        .exec(&txn)
+        .await?;
+    insert_uris(&txn, client_id, &uris).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Replaces the client secret; the old one stops working at once.
+pub async fn rotate_secret(
+    db: &impl ConnectionTrait,
+    client_id: &str,
+    now: i64,
+) -> AppResult<String> {
+    let secret = random_token();
+    let found = client::Entity::update_many()
+        .col_expr(client::Column::SecretHash, Expr::value(hash_token(&secret)))
+        .col_expr(client::Column::UpdatedAt, Expr::value(now))
+        .filter(client::Column::ClientId.eq(client_id))
+        .exec(db)
+        .await?
+        .rows_affected;
+    if found == 0 {
+        return Err(AppError::NotFound);
+    }
+    Ok(secret)
+}
+
+/// Enables or disables a client. A disabled client cannot authenticate, so
+/// its codes cannot be exchanged and its tokens stop refreshing.
+pub async fn set_enabled(
+    db: &impl ConnectionTrait,
+    client_id: &str,
+    enabled: bool,
+    now: i64,
+) -> AppResult<()> {
+    let found = client::Entity::update_many()
+        .col_expr(client::Column::Enabled, Expr::value(enabled))
+        .col_expr(client::Column::UpdatedAt, Expr::value(now))
+        .filter(client::Column::ClientId.eq(client_id))
+        .exec(db)
+        .await?
+        .rows_affected;
+    if found == 0 {
+        Err(AppError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+/// Deletes a client; its redirect URIs, codes and refresh tokens go with it.
+pub async fn delete(db: &impl ConnectionTrait, client_id: &str) -> AppResult<()> {
+    let deleted = client::Entity::delete_by_id(client_id.to_owned())
+        .exec(db)
+        .await?
+        .rows_affected;
+    if deleted == 0 {
+        Err(AppError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+/// Whether `presented` is this client's secret (constant time).
+pub fn secret_matches(client: &client::Model, presented: &str) -> bool {
+    constant_time_eq(
+        hash_token(presented).as_bytes(),
+        client.secret_hash.as_bytes(),
+    )
+}
+
+/// The client's HS256 secret, decrypted.
+pub fn jwt_secret(keys: &Keys, client: &client::Model) -> AppResult<Option<String>> {
+    let Some(sealed) = &client.jwt_secret_enc else {
+        return Ok(None);
+    };
+    let plain = keys
+        .open(&sealing_context(&client.client_id), sealed)
+        .map_err(|e| AppError::internal(format!("client {}: {e}", client.client_id)))?;
+    String::from_utf8(plain)
+        .map(Some)
+        .map_err(|_| AppError::internal("client JWT secret is not UTF-8"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_uri_rules() {
+        assert!(validate_redirect_uri("https://app.example/cb", false).is_ok());
+        assert!(validate_redirect_uri("http://localhost:3000/cb", false).is_ok());
+        assert!(validate_redirect_uri("http://127.0.0.1:3000/cb", false).is_ok());
+        assert!(validate_redirect_uri("http://app.example/cb", false).is_err());
+        assert!(validate_redirect_uri("http://app.example/cb", true).is_ok());
+        for bad in [
+            "/relative",
+            "app.example/cb",
+            "https://app.example/cb#frag",
+            "javascript:alert(1)",
+            "https://user:pw@app.example/cb",
+            "data:text/html,hi",
+            "ftp://app.example/",
+            "https://app.example/a b",
+        ] {
+            assert!(validate_redirect_uri(bad, true).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn algorithms_parse() {
+        assert_eq!("hs256".parse::<TokenAlg>().unwrap(), TokenAlg::HS256);
+        assert_eq!("EdDSA".parse::<TokenAlg>().unwrap(), TokenAlg::EdDSA);
+        assert!("none".parse::<TokenAlg>().is_err());
+    }
+}

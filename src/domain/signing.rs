@@ -1,0 +1,296 @@
+//! Signing access tokens (and, later, id_tokens).
+//!
+//! HS256 client sites are signed with their own JWT secret. RS256 and EdDSA
+//! client sites are signed with the server's keys, which live in
+//! `signing_keys` (private half encrypted with a subkey of `AUTH_SECRET_KEY`,
+//! public half as a JWK) and are published at `/oauth2/jwks`. Keys are made
+//! on first use; retired keys stay published until every token they signed
+//! has expired.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
+use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, KeySize};
+use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, Set,
+};
+use serde::Serialize;
+use serde_json::json;
+use tokio::sync::Mutex;
+
+use crate::crypto::{Keys, random_token_of};
+use crate::domain::clients::{self, TokenAlg};
+use crate::entities::{client, signing_key};
+use crate::error::{AppError, AppResult};
+
+/// How long an instance trusts its cached idea of the current key before
+/// looking again (another instance may have rotated it).
+const KEY_CACHE_SECS: i64 = 300;
+
+/// Claims of an access JWT.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct AccessClaims {
+    pub iss: String,
+    pub sub: String,
+    pub aud: String,
+    pub exp: i64,
+    pub iat: i64,
+    pub jti: String,
+    pub sid: String,
+    pub scope: String,
+    pub preferred_username: String,
+}
+
+struct ActiveKey {
+    kid: String,
+    key: EncodingKey,
+    loaded_at: i64,
+}
+
+/// The server's signing keys, cached per algorithm.
+#[derive(Default)]
+pub struct Signer {
+    active: Mutex<HashMap<&'static str, Arc<ActiveKey>>>,
+}
+
+fn sealing_context(kid: &str) -> String {
+    format!("signing-key:{kid}")
+}
+
+fn jwt_algorithm(alg: TokenAlg) -> Algorithm {
+    match alg {
+        TokenAlg::HS256 => Algorithm::HS256,
+        TokenAlg::RS256 => Algorithm::RS256,
+        TokenAlg::EdDSA => Algorithm::EdDSA,
+    }
+}
+
+impl Signer {
+    /// Signs `claims` as the client site asked: with its own secret (HS256)
+    /// or with the server's current key of its algorithm.
+    pub async fn sign_for_client<T: Serialize>(
+        &self,
+        db: &impl ConnectionTrait,
+        keys: &Keys,
+        client: &client::Model,
+        claims: &T,
+        now: i64,
+    ) -> AppResult<String> {
+        let alg: TokenAlg = client.token_alg.parse().map_err(AppError::internal)?;
+        match alg {
+            TokenAlg::HS256 => {
+                let secret = clients::jwt_secret(keys, client)?.ok_or_else(|| {
+                    AppError::internal(format!(
+                        "HS256 client {} has no JWT secret",
+                        client.client_id
+                    ))
+                })?;
+                let mut header = Header::new(Algorithm::HS256);
+                header.typ = Some("JWT".into());
+                let key = EncodingKey::from_secret(secret.as_bytes())
+                    .map_err(|e| AppError::internal(format!("HS256 key: {e}")))?;
+                jsonwebtoken::encode(&header, claims, &key)
+                    .map_err(|e| AppError::internal(format!("signing: {e}")))
+            }
+            server_alg => {
+                self.sign_with_server_key(db, keys, server_alg, claims, now)
+                    .await
+            }
+        }
+    }
+
+    /// Signs with the server's current key for `alg` (RS256 or EdDSA).
+    pub async fn sign_with_server_key<T: Serialize>(
+        &self,
+        db: &impl ConnectionTrait,
+        keys: &Keys,
+        alg: TokenAlg,
+        claims: &T,
+        now: i64,
+    ) -> AppResult<String> {
+        let active = self.active_key(db, keys, alg, now).await?;
+        let mut header = Header::new(jwt_algorithm(alg));
+        header.typ = Some("JWT".into());
+        header.kid = Some(active.kid.clone());
+        jsonwebtoken::encode(&header, claims, &active.key)
+            .map_err(|e| AppError::internal(format!("signing: {e}")))
+    }
+
+    async fn active_key(
+        &self,
+        db: &impl ConnectionTrait,
+        keys: &Keys,
+        alg: TokenAlg,
+        now: i64,
+    ) -> AppResult<Arc<ActiveKey>> {
+        let mut cache = self.active.lock().await;
+        if let Some(active) = cache
+            .get(alg.as_str())
+            .filter(|a| now - a.loaded_at < KEY_CACHE_SECS)
+        {
+            return Ok(active.clone());
+        }
+        let row = match newest_active(db, alg).await? {
+            Some(row) => row,
+            None => generate(db, keys, alg, now).await?,
+        };
+        let active = Arc::new(load(keys, &row, now)?);
+        cache.insert(alg.as_str(), active.clone());
+        Ok(active)
+    }
+
+    /// Makes sure a key of each server algorithm exists (so the JWKS is
+    /// complete before the first token is signed).
+    pub async fn ensure_keys(
+        &self,
+        db: &impl ConnectionTrait,
+        keys: &Keys,
+        now: i64,
+    ) -> AppResult<()> {
+        for alg in [TokenAlg::RS256, TokenAlg::EdDSA] {
+            self.active_key(db, keys, alg, now).await?;
+        }
+        Ok(())
+    }
+}
+
+async fn newest_active(
+    db: &impl ConnectionTrait,
+    alg: TokenAlg,
+) -> Result<Option<signing_key::Model>, sea_orm::DbErr> {
+    signing_key::Entity::find()
+        .filter(signing_key::Column::Alg.eq(alg.as_str()))
+        .filter(signing_key::Column::RetiredAt.is_null())
+        .order_by_desc(signing_key::Column::CreatedAt)
+        .order_by_desc(signing_key::Column::Kid)
+        .one(db)
+        .await
+}
+
+fn load(keys: &Keys, row: &signing_key::Model, now: i64) -> AppResult<ActiveKey> {
+    let der = keys
+        .open(&sealing_context(&row.kid), &row.private_key_enc)
+        .map_err(|e| AppError::internal(format!("signing key {}: {e}", row.kid)))?;
+    let key = match row.alg.parse::<TokenAlg>().map_err(AppError::internal)? {
+        TokenAlg::RS256 => EncodingKey::from_rsa_pem(pkcs8_pem(&der).as_bytes())
+            .map_err(|e| AppError::internal(format!("RSA key {}: {e}", row.kid)))?,
+        TokenAlg::EdDSA => EncodingKey::from_ed_der(&der),
+        TokenAlg::HS256 => return Err(AppError::internal("HS256 keys are per client")),
+    };
+    Ok(ActiveKey {
+        kid: row.kid.clone(),
+        key,
+        loaded_at: now,
+    })
+}
+
+fn pkcs8_pem(der: &[u8]) -> String {
+    let b64 = STANDARD.encode(der);
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(64)
+        .filter_map(|c| std::str::from_utf8(c).ok())
+        .collect();
+    format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        lines.join("\n")
+    )
+}
+
+/// Generates and stores a new key for `alg`.
+async fn generate(
+    db: &impl ConnectionTrait,
+    keys: &Keys,
+    alg: TokenAlg,
+    now: i64,
+) -> AppResult<signing_key::Model> {
+    let kid = random_token_of(12);
+    let fail =
+        |e: aws_lc_rs::error::Unspecified| AppError::internal(format!("key generation: {e}"));
+    let (der, jwk) = match alg {
+        TokenAlg::RS256 => {
+            let pair = tokio::task::spawn_blocking(|| RsaKeyPair::generate(KeySize::Rsa2048))
+                .await
+                .map_err(|e| AppError::internal(format!("key generation task: {e}")))?
+                .map_err(fail)?;
+            let der = AsDer::<Pkcs8V1Der>::as_der(&pair)
+                .map_err(fail)?
+                .as_ref()
+                .to_vec();
+            let public = pair.public_key();
+            let jwk = json!({
+                "kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid,
+                "n": URL_SAFE_NO_PAD.encode(public.modulus().big_endian_without_leading_zero()),
+                "e": URL_SAFE_NO_PAD.encode(public.exponent().big_endian_without_leading_zero()),
+            });
+            (der, jwk)
+        }
+        TokenAlg::EdDSA => {
+            let pair = Ed25519KeyPair::generate().map_err(fail)?;
+            let der = AsDer::<Pkcs8V1Der>::as_der(&pair)
+                .map_err(fail)?
+                .as_ref()
+                .to_vec();
+            let jwk = json!({
+                "kty": "OKP", "crv": "Ed25519", "use": "sig", "alg": "EdDSA", "kid": kid,
+                "x": URL_SAFE_NO_PAD.encode(pair.public_key().as_ref()),
+            });
+            (der, jwk)
+        }
+        TokenAlg::HS256 => return Err(AppError::internal("HS256 keys are per client")),
+    };
+    let row = signing_key::ActiveModel {
+        kid: Set(kid.clone()),
+        alg: Set(alg.as_str().to_owned()),
+        private_key_enc: Set(keys.seal(&sealing_context(&kid), &der)),
+        public_jwk: Set(jwk.to_string()),
+        created_at: Set(now),
+        retired_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    tracing::info!(%kid, alg = %alg, "generated a signing key");
+    Ok(row)
+}
+
+/// The public keys to publish: every active key, and retired keys whose
+/// tokens may still be valid (retired less than `max_token_ttl` ago).
+pub async fn published_jwks(
+    db: &impl ConnectionTrait,
+    now: i64,
+    max_token_ttl: i64,
+) -> AppResult<Vec<serde_json::Value>> {
+    let rows = signing_key::Entity::find()
+        .filter(
+            Condition::any()
+                .add(signing_key::Column::RetiredAt.is_null())
+                .add(signing_key::Column::RetiredAt.gt(now - max_token_ttl)),
+        )
+        .order_by_desc(signing_key::Column::CreatedAt)
+        .all(db)
+        .await?;
+    rows.into_iter()
+        .map(|row| {
+            serde_json::from_str(&row.public_jwk)
+                .map_err(|e| AppError::internal(format!("stored JWK {}: {e}", row.kid)))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pkcs8_pem;
+
+    #[test]
+    fn pem_wraps_at_64_columns() {
+        let pem = pkcs8_pem(&[7u8; 100]);
+        assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----\n"));
+        assert!(pem.lines().all(|l| l.len() <= 64 || l.starts_with("-----")));
+    }
+}

@@ -1,0 +1,325 @@
+//! Authorization codes and refresh tokens: the seed's token model.
+//!
+//! - A code lives 60 s, is stored as a hash, is bound to its client, redirect
+//!   URI, PKCE challenge, person and SSO session, and can be consumed once.
+//!   A second use is refused and revokes the token family the first use started.
+//! - A code exchange starts a *family*: one live refresh token per person per
+//!   client site (a partial unique index enforces it), replacing that client's
+//!   previous token, and expiring with the SSO session. Signed in once, they
+//!   all expire together.
+//! - Refreshing rotates: the old token is marked rotated and its successor,
+//!   a keyed hash of it, becomes the live one with the same expiry. Because
+//!   the successor is derived, a concurrent or retried refresh within the
+//!   grace window gets the very same successor; there is never a second live
+//!   branch. Presenting a rotated token after the grace window revokes the family.
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+    Statement, TransactionSession, TransactionTrait, Value,
+};
+
+use crate::crypto::{Keys, hash_token, random_id, random_token};
+use crate::entities::{authorization_code, refresh_token};
+use crate::error::is_unique_violation;
+use crate::resources::AUTHORIZATION_CODE_TTL_SECS;
+
+/// How far a retried refresh may walk down the chain of successors to find
+/// the live one (tabs that refreshed again within the grace window).
+const MAX_SUCCESSOR_WALK: usize = 8;
+
+/// Why a code or refresh token was refused; all become `invalid_grant`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantError {
+    /// Unknown, or issued to another client.
+    Unknown,
+    Expired,
+    Revoked,
+    /// A code presented a second time, or a rotated refresh token presented
+    /// after the grace window: the family was revoked.
+    Reused,
+}
+
+impl GrantError {
+    pub fn description(self) -> &'static str {
+        match self {
+            GrantError::Unknown => "the grant is invalid or was issued to another client",
+            GrantError::Expired => "the grant has expired",
+            GrantError::Revoked => "the grant has been revoked",
+            GrantError::Reused => "the grant was already used; tokens issued from it are revoked",
+        }
+    }
+}
+
+/// What an authorization code is bound to.
+#[derive(Debug, Clone)]
+pub struct NewCode {
+    pub client_id: String,
+    pub user_id: String,
+    pub sso_session_id: String,
+    pub redirect_uri: String,
+    pub scope: String,
+    /// The PKCE challenge as oxide-auth encodes it (challenge + method tag).
+    pub code_challenge: String,
+    pub nonce: Option<String>,
+}
+
+/// Stores a new code and returns it (the only time it exists in plain text).
+pub async fn issue_code(
+    db: &impl ConnectionTrait,
+    new: NewCode,
+    now: i64,
+) -> Result<String, DbErr> {
+    let code = random_token();
+    authorization_code::ActiveModel {
+        code_hash: Set(hash_token(&code)),
+        client_id: Set(new.client_id),
+        user_id: Set(new.user_id),
+        sso_session_id: Set(new.sso_session_id),
+        redirect_uri: Set(new.redirect_uri),
+        scope: Set(new.scope),
+        code_challenge: Set(new.code_challenge),
+        nonce: Set(new.nonce),
+        created_at: Set(now),
+        expires_at: Set(now + AUTHORIZATION_CODE_TTL_SECS),
+        used_at: Set(None),
+        family_id: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(code)
+}
+
+fn stmt(db: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Statement {
+    Statement::from_sql_and_values(db.get_database_backend(), sql, values)
+}
+
+/// Consumes a code: marks it used in one atomic statement, so of two
+/// concurrent exchanges exactly one gets it. A code already used revokes
+/// the family its first use started.
+pub async fn consume_code(
+    db: &impl ConnectionTrait,
+    code: &str,
+    now: i64,
+) -> Result<Result<authorization_code::Model, GrantError>, DbErr> {
+    let hash = hash_token(code);
+    let claimed = authorization_code::Entity::find()
+        .from_raw_sql(stmt(
+            db,
+            "UPDATE authorization_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL RETURNING *",
+            vec![now.into(), hash.clone().into()],
+        ))
+        .one(db)
+        .await?;
+    if let Some(row) = claimed {
+        return Ok(if row.expires_at <= now {
+            Err(GrantError::Expired)
+        } else {
+            Ok(row)
+        });
+    }
+    match authorization_code::Entity::find_by_id(hash).one(db).await? {
+        Some(row) => {
+            if let Some(family) = &row.family_id {
+                revoke_family(db, family, now).await?;
+            }
+            tracing::warn!(client_id = %row.client_id, user_id = %row.user_id, "authorization code reused; its tokens are revoked");
+            Ok(Err(GrantError::Reused))
+        }
+        None => Ok(Err(GrantError::Unknown)),
+    }
+}
+
+/// A refresh token just issued.
+#[derive(Debug, Clone)]
+pub struct IssuedRefresh {
+    pub token: String,
+    pub family_id: String,
+    pub user_id: String,
+    pub sso_session_id: String,
+    pub scope: String,
+    pub expires_at: i64,
+}
+
+/// Starts a token family for a consumed code: revokes the client's previous
+/// token for this person and issues the new one, expiring with the SSO session.
+pub async fn start_family(
+    db: &impl TransactionTrait,
+    code: &authorization_code::Model,
+    expires_at: i64,
+    now: i64,
+) -> Result<IssuedRefresh, DbErr> {
+    let family_id = random_id();
+    let token = random_token();
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let txn = db.begin().await?;
+        refresh_token::Entity::update_many()
+            .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+            .filter(refresh_token::Column::UserId.eq(code.user_id.as_str()))
+            .filter(refresh_token::Column::ClientId.eq(code.client_id.as_str()))
+            .filter(refresh_token::Column::RevokedAt.is_null())
+            .exec(&txn)
+            .await?;
+        let inserted = refresh_token::ActiveModel {
+            token_hash: Set(hash_token(&token)),
+            family_id: Set(family_id.clone()),
+            user_id: Set(code.user_id.clone()),
+            client_id: Set(code.client_id.clone()),
+            sso_session_id: Set(code.sso_session_id.clone()),
+            scope: Set(code.scope.clone()),
+            created_at: Set(now),
+            expires_at: Set(expires_at),
+            rotated_at: Set(None),
+            revoked_at: Set(None),
+        }
+        .insert(&txn)
+        .await;
+        match inserted {
+            Ok(_) => {}
+            // A concurrent exchange for the same person and client won the
+            // race for the one live slot; replace its token in turn.
+            Err(err) if is_unique_violation(&err) && attempts < 3 => {
+                txn.rollback().await?;
+                continue;
+            }
+            Err(err) => return Err(err),
+        }
+        authorization_code::Entity::update_many()
+            .col_expr(
+                authorization_code::Column::FamilyId,
+                Expr::value(family_id.as_str()),
+            )
+            .filter(authorization_code::Column::CodeHash.eq(code.code_hash.as_str()))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        return Ok(IssuedRefresh {
+            token,
+            family_id,
+            user_id: code.user_id.clone(),
+            sso_session_id: code.sso_session_id.clone(),
+            scope: code.scope.clone(),
+            expires_at,
+        });
+    }
+}
+
+fn issued(token: String, row: refresh_token::Model) -> IssuedRefresh {
+    IssuedRefresh {
+        token,
+        family_id: row.family_id,
+        user_id: row.user_id,
+        sso_session_id: row.sso_session_id,
+        scope: row.scope,
+        expires_at: row.expires_at,
+    }
+}
+
+/// Rotates a refresh token presented by `client_id`.
+pub async fn rotate(
+    db: &(impl TransactionTrait + ConnectionTrait),
+    keys: &Keys,
+    client_id: &str,
+    presented: &str,
+    grace_secs: i64,
+    now: i64,
+) -> Result<Result<IssuedRefresh, GrantError>, DbErr> {
+    let old_hash = hash_token(presented);
+    let txn = db.begin().await?;
+    let claimed = refresh_token::Entity::find()
+        .from_raw_sql(stmt(
+            &txn,
+            "UPDATE refresh_tokens SET rotated_at = $1 \
+             WHERE token_hash = $2 AND client_id = $3 \
+               AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > $1 \
+             RETURNING *",
+            vec![now.into(), old_hash.clone().into(), client_id.into()],
+        ))
+        .one(&txn)
+        .await?;
+    if let Some(old) = claimed {
+        let successor = keys.refresh_successor(presented);
+        refresh_token::ActiveModel {
+            token_hash: Set(hash_token(&successor)),
+            family_id: Set(old.family_id.clone()),
+            user_id: Set(old.user_id.clone()),
+            client_id: Set(old.client_id.clone()),
+            sso_session_id: Set(old.sso_session_id.clone()),
+            scope: Set(old.scope.clone()),
+            created_at: Set(now),
+            expires_at: Set(old.expires_at),
+            rotated_at: Set(None),
+            revoked_at: Set(None),
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        return Ok(Ok(issued(successor, old)));
+    }
+    txn.rollback().await?;
+
+    // Not ours to rotate: find out why.
+    let Some(old) = refresh_token::Entity::find_by_id(old_hash).one(db).await? else {
+        return Ok(Err(GrantError::Unknown));
+    };
+    if old.client_id != client_id {
+        return Ok(Err(GrantError::Unknown));
+    }
+    if old.revoked_at.is_some() {
+        return Ok(Err(GrantError::Revoked));
+    }
+    if old.expires_at <= now {
+        return Ok(Err(GrantError::Expired));
+    }
+    let Some(rotated_at) = old.rotated_at else {
+        return Ok(Err(GrantError::Unknown));
+    };
+    if now - rotated_at > grace_secs {
+        revoke_family(db, &old.family_id, now).await?;
+        tracing::warn!(client_id, user_id = %old.user_id, family = %old.family_id, "rotated refresh token reused; family revoked");
+        return Ok(Err(GrantError::Reused));
+    }
+    // Within the grace window: answer with the live successor, which the
+    // presented token derives, without creating anything new.
+    let mut token = presented.to_owned();
+    for _ in 0..MAX_SUCCESSOR_WALK {
+        token = keys.refresh_successor(&token);
+        match refresh_token::Entity::find_by_id(hash_token(&token))
+            .one(db)
+            .await?
+        {
+            None => break,
+            Some(row) if row.revoked_at.is_some() => return Ok(Err(GrantError::Revoked)),
+            Some(row) if row.rotated_at.is_none() => return Ok(Ok(issued(token, row))),
+            Some(_) => continue,
+        }
+    }
+    Ok(Err(GrantError::Unknown))
+}
+
+/// Revokes every token of a family.
+pub async fn revoke_family(
+    db: &impl ConnectionTrait,
+    family_id: &str,
+    now: i64,
+) -> Result<u64, DbErr> {
+    Ok(refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_token::Column::FamilyId.eq(family_id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// The stored row of a refresh token, whatever its state.
+pub async fn find_refresh(
+    db: &impl ConnectionTrait,
+    token: &str,
+) -> Result<Option<refresh_token::Model>, DbErr> {
+    refresh_token::Entity::find_by_id(hash_token(token))
+        .one(db)
+        .await
+}

@@ -1,0 +1,432 @@
+//! `GET /oauth2/authorize`, on oxide-auth.
+//!
+//! oxide-auth does what it does well here: it parses and validates the
+//! request, binds the client to an exact registered redirect URI through our
+//! database-backed registrar, negotiates the scope, captures the PKCE
+//! challenge (S256 only), and builds the RFC 6749 §4.1.2 redirects, success
+//! and error alike. We supply the primitives: the registrar and authorizer
+//! on the database, and an owner solicitor that is the SSO session: signed
+//! in means authorized (no second login), otherwise the hosted login and back.
+//!
+//! Around it we add what oxide-auth lacks: an HTML error page (never a
+//! redirect) for an unknown client or unregistered redirect URI, refusal of
+//! repeated parameters, `prompt=none`, and `iss` on every redirect (RFC 9207).
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use axum::extract::{FromRequest, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use oxide_auth::code_grant::authorization::Request as AuthorizationRequest;
+use oxide_auth::code_grant::extensions::Pkce;
+use oxide_auth::endpoint::{
+    OAuthError as OxideError, OwnerConsent, Scopes, Solicitation, Template, WebResponse,
+};
+use oxide_auth::primitives::grant::{Extensions, Grant};
+use oxide_auth::primitives::registrar::{
+    BoundClient, ClientUrl, PreGrant, RegisteredUrl, RegistrarError,
+};
+use oxide_auth::primitives::scope::Scope;
+use oxide_auth_async::endpoint::authorization::AuthorizationFlow;
+use oxide_auth_async::endpoint::{AuthorizationExtension, Endpoint, Extension, OwnerSolicitor};
+use oxide_auth_async::primitives::{Authorizer, Issuer, Registrar};
+use oxide_auth_axum::{OAuthRequest, OAuthResponse, WebError};
+use sea_orm::DatabaseConnection;
+
+use crate::domain::{clients, tokens};
+use crate::error::AppError;
+use crate::metrics::{Metrics, inc};
+use crate::resources::{DEFAULT_SCOPE, OAUTH_PARAM_MAX, SUPPORTED_SCOPES, routes};
+use crate::state::AppState;
+use crate::web::auth::{Visitor, login_url};
+
+/// The HTML answer when the request cannot be trusted with a redirect.
+fn bad_link() -> AppError {
+    AppError::bad_request(
+        "This sign-in link is not valid: the site is unknown or disabled, or its return address is not registered.",
+    )
+}
+
+/// What the primitives learned that the handler needs after the flow.
+#[derive(Default)]
+struct Sidechannel {
+    login_needed: bool,
+    failure: Option<AppError>,
+}
+
+type Shared = Arc<Mutex<Sidechannel>>;
+
+fn stash(shared: &Shared, err: impl Into<AppError>) {
+    if let Ok(mut side) = shared.lock() {
+        side.failure = Some(err.into());
+    }
+}
+
+/// `GET /oauth2/authorize`.
+pub async fn authorize(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    request: Request,
+) -> Response {
+    let path_and_query = request
+        .uri()
+        .path_and_query()
+        .map_or(routes::AUTHORIZE.to_owned(), |pq| pq.to_string());
+    let query = request.uri().query().unwrap_or("").to_owned();
+    let params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    let mut seen = HashSet::new();
+    let repeated: Vec<&str> = params
+        .iter()
+        .filter(|(k, _)| !seen.insert(k.as_str()))
+        .map(|(k, _)| k.as_str())
+        .collect();
+    if repeated
+        .iter()
+        .any(|k| matches!(*k, "client_id" | "redirect_uri"))
+    {
+        return bad_link().into_response();
+    }
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let problem = if !repeated.is_empty() {
+        Some("repeated parameter")
+    } else if params.iter().any(|(_, v)| v.len() > OAUTH_PARAM_MAX) {
+        Some("parameter too long")
+    } else {
+        None
+    };
+
+    let oauth_request = match OAuthRequest::from_request(request, &()).await {
+        Ok(r) => r,
+        Err(_) => return bad_link().into_response(),
+    };
+    let shared: Shared = Arc::default();
+    let signed_in = visitor
+        .signed_in
+        .as_ref()
+        .map(|s| (s.sso.id.clone(), s.user.id.clone()));
+    let endpoint = AuthorizeEndpoint {
+        registrar: DbRegistrar {
+            db: state.db.clone(),
+            shared: shared.clone(),
+        },
+        authorizer: DbAuthorizer {
+            db: state.db.clone(),
+            user_id: signed_in.as_ref().map(|(_, user)| user.clone()),
+            redirect_uri: param("redirect_uri").unwrap_or_default().to_owned(),
+            nonce: param("nonce").map(str::to_owned),
+            now: crate::clock::now(),
+            shared: shared.clone(),
+            metrics: state.metrics.clone(),
+        },
+        solicitor: SsoSolicitor {
+            sso_session_id: signed_in.map(|(sso, _)| sso),
+            prompt_none: param("prompt").is_some_and(|p| p.split(' ').any(|v| v == "none")),
+            shared: shared.clone(),
+        },
+        checks: RequestChecks { problem },
+    };
+    let outcome = match AuthorizationFlow::prepare(endpoint) {
+        Ok(mut flow) => flow.execute(oauth_request).await,
+        Err(failure) => Err(failure),
+    };
+    let side = shared
+        .lock()
+        .map(|mut s| std::mem::take(&mut *s))
+        .unwrap_or_default();
+    if let Some(err) = side.failure {
+        return err.into_response();
+    }
+    match outcome {
+        Ok(_) if side.login_needed => Redirect::to(&login_url(&path_and_query)).into_response(),
+        Ok(response) => {
+            let response = with_issuer(response.into_response(), &state.config.issuer);
+            if response.status() == StatusCode::FOUND {
+                response
+            } else {
+                bad_link().into_response()
+            }
+        }
+        Err(Failure::Deny) => bad_link().into_response(),
+        Err(Failure::Internal) => AppError::internal("authorization flow failed").into_response(),
+    }
+}
+
+/// Adds `iss` (RFC 9207) to a redirect back to the client site, and keeps
+/// the response out of caches.
+fn with_issuer(mut response: Response, issuer: &str) -> Response {
+    let location = response
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| url::Url::parse(v).ok());
+    if let Some(mut location) = location {
+        location.query_pairs_mut().append_pair("iss", issuer);
+        if let Ok(value) = HeaderValue::from_str(location.as_str()) {
+            response.headers_mut().insert(header::LOCATION, value);
+        }
+    }
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Why the flow gave no response.
+enum Failure {
+    /// Nothing about the request can be trusted: answer with the HTML page.
+    Deny,
+    Internal,
+}
+
+struct AuthorizeEndpoint {
+    registrar: DbRegistrar,
+    authorizer: DbAuthorizer,
+    solicitor: SsoSolicitor,
+    checks: RequestChecks,
+}
+
+impl Endpoint<OAuthRequest> for AuthorizeEndpoint {
+    type Error = Failure;
+
+    fn registrar(&self) -> Option<&(dyn Registrar + Sync)> {
+        Some(&self.registrar)
+    }
+
+    fn authorizer_mut(&mut self) -> Option<&mut (dyn Authorizer + Send)> {
+        Some(&mut self.authorizer)
+    }
+
+    fn issuer_mut(&mut self) -> Option<&mut (dyn Issuer + Send)> {
+        None
+    }
+
+    fn owner_solicitor(&mut self) -> Option<&mut (dyn OwnerSolicitor<OAuthRequest> + Send)> {
+        Some(&mut self.solicitor)
+    }
+
+    fn scopes(&mut self) -> Option<&mut dyn Scopes<OAuthRequest>> {
+        None
+    }
+
+    fn response(&mut self, _: &mut OAuthRequest, _: Template) -> Result<OAuthResponse, Failure> {
+        Ok(OAuthResponse::default())
+    }
+
+    fn error(&mut self, err: OxideError) -> Failure {
+        match err {
+            OxideError::PrimitiveError => Failure::Internal,
+            OxideError::DenySilently | OxideError::BadRequest => Failure::Deny,
+        }
+    }
+
+    fn web_error(&mut self, _: WebError) -> Failure {
+        Failure::Deny
+    }
+
+    fn extension(&mut self) -> Option<&mut (dyn Extension + Send)> {
+        Some(&mut self.checks)
+    }
+}
+
+/// Client sites from the database; redirect URIs match exactly, as registered.
+struct DbRegistrar {
+    db: DatabaseConnection,
+    shared: Shared,
+}
+
+#[async_trait]
+impl Registrar for DbRegistrar {
+    async fn bound_redirect<'a>(
+        &self,
+        bound: ClientUrl<'a>,
+    ) -> Result<BoundClient<'a>, RegistrarError> {
+        // RFC 9700: require the redirect URI even where RFC 6749 let it be implied.
+        let Some(requested) = bound.redirect_uri else {
+            return Err(RegistrarError::Unspecified);
+        };
+        let client = match clients::find(&self.db, &bound.client_id).await {
+            Ok(Some(client)) if client.enabled => client,
+            Ok(_) => return Err(RegistrarError::Unspecified),
+            Err(err) => {
+                stash(&self.shared, err);
+                return Err(RegistrarError::PrimitiveError);
+            }
+        };
+        let uris = match clients::redirect_uris(&self.db, &client.client_id).await {
+            Ok(uris) => uris,
+            Err(err) => {
+                stash(&self.shared, err);
+                return Err(RegistrarError::PrimitiveError);
+            }
+        };
+        if !uris.iter().any(|uri| uri == requested.as_str()) {
+            return Err(RegistrarError::Unspecified);
+        }
+        Ok(BoundClient {
+            client_id: bound.client_id,
+            redirect_uri: Cow::Owned(RegisteredUrl::Exact(requested.into_owned())),
+        })
+    }
+
+    async fn negotiate<'a>(
+        &self,
+        client: BoundClient<'a>,
+        scope: Option<Scope>,
+    ) -> Result<PreGrant, RegistrarError> {
+        let scope = match scope {
+            Some(scope) => scope,
+            None => DEFAULT_SCOPE
+                .parse()
+                .map_err(|_| RegistrarError::PrimitiveError)?,
+        };
+        if scope.iter().any(|s| !SUPPORTED_SCOPES.contains(&s)) {
+            return Err(RegistrarError::Unspecified);
+        }
+        Ok(PreGrant {
+            client_id: client.client_id.into_owned(),
+            redirect_uri: client.redirect_uri.into_owned(),
+            scope,
+        })
+    }
+
+    async fn check(
+        &self,
+        _client_id: &str,
+        _passphrase: Option<&[u8]>,
+    ) -> Result<(), RegistrarError> {
+        // Client authentication happens at the token endpoint, not here.
+        Err(RegistrarError::Unspecified)
+    }
+}
+
+/// Stores codes (hashed) bound to everything the token endpoint will check.
+struct DbAuthorizer {
+    db: DatabaseConnection,
+    user_id: Option<String>,
+    redirect_uri: String,
+    nonce: Option<String>,
+    now: i64,
+    shared: Shared,
+    metrics: Arc<Metrics>,
+}
+
+#[async_trait]
+impl Authorizer for DbAuthorizer {
+    async fn authorize(&mut self, mut grant: Grant) -> Result<String, ()> {
+        let challenge = grant
+            .extensions
+            .remove(&Pkce::required())
+            .and_then(|v| v.into_private_value().ok().flatten())
+            .ok_or(())?;
+        let user_id = self.user_id.clone().ok_or(())?;
+        let code = tokens::NewCode {
+            client_id: grant.client_id,
+            user_id,
+            sso_session_id: grant.owner_id,
+            redirect_uri: self.redirect_uri.clone(),
+            scope: grant.scope.to_string(),
+            code_challenge: challenge,
+            nonce: self.nonce.clone(),
+        };
+        let code = tokens::issue_code(&self.db, code, self.now)
+            .await
+            .map_err(|err| stash(&self.shared, err))?;
+        inc(&self.metrics.codes_issued);
+        Ok(code)
+    }
+
+    async fn extract(&mut self, _code: &str) -> Result<Option<Grant>, ()> {
+        // Codes are redeemed by our own token endpoint.
+        Err(())
+    }
+}
+
+/// The resource owner's consent is the SSO session: signed in means yes.
+struct SsoSolicitor {
+    sso_session_id: Option<String>,
+    prompt_none: bool,
+    shared: Shared,
+}
+
+#[async_trait]
+impl OwnerSolicitor<OAuthRequest> for SsoSolicitor {
+    async fn check_consent(
+        &mut self,
+        _: &mut OAuthRequest,
+        solicitation: Solicitation<'_>,
+    ) -> OwnerConsent<OAuthResponse> {
+        if let Some(sso) = &self.sso_session_id {
+            return OwnerConsent::Authorized(sso.clone());
+        }
+        if self.prompt_none {
+            // OpenID Connect: no session and no interaction allowed.
+            let mut target = solicitation.pre_grant().redirect_uri.to_url();
+            target
+                .query_pairs_mut()
+                .append_pair("error", "login_required");
+            if let Some(state) = solicitation.state() {
+                target.query_pairs_mut().append_pair("state", state);
+            }
+            let mut response = OAuthResponse::default();
+            return match response.redirect(target) {
+                Ok(()) => OwnerConsent::InProgress(response),
+                Err(err) => OwnerConsent::Error(err),
+            };
+        }
+        if let Ok(mut side) = self.shared.lock() {
+            side.login_needed = true;
+        }
+        OwnerConsent::InProgress(OAuthResponse::default())
+    }
+}
+
+/// Checks oxide-auth leaves to extensions: PKCE with S256 only (RFC 7636,
+/// RFC 9700), a well-formed challenge, and our own refusals (repeated or
+/// over-long parameters), all answered with an `invalid_request` redirect.
+struct RequestChecks {
+    problem: Option<&'static str>,
+}
+
+impl Extension for RequestChecks {
+    fn authorization(&mut self) -> Option<&mut (dyn AuthorizationExtension + Send)> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl AuthorizationExtension for RequestChecks {
+    async fn extend(
+        &mut self,
+        request: &(dyn AuthorizationRequest + Sync),
+    ) -> Result<Extensions, ()> {
+        if self.problem.is_some() {
+            return Err(());
+        }
+        // A missing method means `plain` (RFC 7636 §4.3), which is refused.
+        let method = request.extension("code_challenge_method");
+        let challenge = request.extension("code_challenge");
+        let well_formed = challenge.as_deref().is_some_and(|c| {
+            c.len() == 43
+                && c.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        });
+        if method.as_deref() != Some("S256") || !well_formed {
+            return Err(());
+        }
+        let pkce = Pkce::required();
+        let value = pkce.challenge(method, challenge)?.ok_or(())?;
+        let mut extensions = Extensions::new();
+        extensions.set(&pkce, value);
+        Ok(extensions)
+    }
+}

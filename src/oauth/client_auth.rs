@@ -1,0 +1,118 @@
+//! Client authentication at the API (RFC 6749 §2.3.1): HTTP Basic
+//! (`client_secret_basic`) or `client_id` + `client_secret` in the body
+//! (`client_secret_post`), never both. A suspended address is refused first;
+//! every failure counts towards the address's suspension.
+
+use axum::http::{HeaderMap, header};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+use crate::domain::{clients, throttle};
+use crate::entities::client;
+use crate::error::OAuthError;
+use crate::metrics::inc;
+use crate::oauth::params::Params;
+use crate::state::AppState;
+
+/// Credentials as presented.
+struct Presented {
+    client_id: String,
+    secret: String,
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    // RFC 6749 §2.3.1: Basic credentials are form-urlencoded first.
+    let decoded: String = url::form_urlencoded::parse(format!("x={s}").as_bytes())
+        .next()?
+        .1
+        .into_owned();
+    Some(decoded)
+}
+
+fn basic(headers: &HeaderMap) -> Result<Option<Presented>, OAuthError> {
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(OAuthError::invalid_request(
+            "more than one Authorization header",
+        ));
+    }
+    let value = value.to_str().map_err(|_| OAuthError::invalid_client())?;
+    let Some((scheme, encoded)) = value.split_once(' ') else {
+        return Err(OAuthError::invalid_client());
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(OAuthError::invalid_client());
+    }
+    let raw = STANDARD
+        .decode(encoded.trim())
+        .map_err(|_| OAuthError::invalid_client())?;
+    let raw = String::from_utf8(raw).map_err(|_| OAuthError::invalid_client())?;
+    let (id, secret) = raw.split_once(':').ok_or_else(OAuthError::invalid_client)?;
+    match (percent_decode(id), percent_decode(secret)) {
+        (Some(client_id), Some(secret)) => Ok(Some(Presented { client_id, secret })),
+        _ => Err(OAuthError::invalid_client()),
+    }
+}
+
+/// Authenticates the calling client site, or says why not.
+pub async fn authenticate(
+    state: &AppState,
+    ip: &str,
+    headers: &HeaderMap,
+    params: &Params,
+) -> Result<client::Model, OAuthError> {
+    let now = crate::clock::now();
+    if let Some(until) = throttle::suspended_until(&state.db, ip, now).await? {
+        return Err(OAuthError::too_many_requests(until));
+    }
+    let from_header = match basic(headers) {
+        Ok(presented) => presented,
+        Err(err) if err.code == "invalid_client" => return Err(failed(state, ip, now).await),
+        Err(err) => return Err(err),
+    };
+    let body_secret = params.get("client_secret");
+    let presented = match (from_header, body_secret) {
+        (Some(_), Some(_)) => {
+            return Err(OAuthError::invalid_request(
+                "use one client authentication method, not two",
+            ));
+        }
+        (Some(p), None) => {
+            if params.get("client_id").is_some_and(|id| id != p.client_id) {
+                return Err(OAuthError::invalid_request(
+                    "client_id differs from the authenticated client",
+                ));
+            }
+            p
+        }
+        (None, Some(secret)) => match params.get("client_id") {
+            Some(id) => Presented {
+                client_id: id.to_owned(),
+                secret: secret.to_owned(),
+            },
+            None => return Err(OAuthError::invalid_client()),
+        },
+        (None, None) => return Err(OAuthError::invalid_client()),
+    };
+    match clients::find(&state.db, &presented.client_id).await? {
+        Some(client) if client.enabled && clients::secret_matches(&client, &presented.secret) => {
+            Ok(client)
+        }
+        _ => Err(failed(state, ip, now).await),
+    }
+}
+
+async fn failed(state: &AppState, ip: &str, now: i64) -> OAuthError {
+    inc(&state.metrics.client_auth_failures);
+    let policy = throttle::Policy::from(state.config.as_ref());
+    match throttle::record_failure(&state.db, ip, policy, now).await {
+        Ok(Some(_)) => inc(&state.metrics.ip_suspensions),
+        Ok(None) => {}
+        Err(err) => return err.into(),
+    }
+    tracing::info!(%ip, "client authentication failed");
+    OAuthError::invalid_client()
+}

@@ -1,0 +1,27 @@
+//! The client-facing endpoints (the seed's "external routes"): authorize,
+//! token, revoke, back-channel logout, discovery and JWKS.
+
+pub mod authorize;
+pub mod client_auth;
+pub mod discovery;
+pub mod params;
+pub mod revoke;
+pub mod token;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::resources::routes;
+use crate::state::AppState;
+
+/// Routes for client sites and OAuth libraries.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(routes::AUTHORIZE, get(authorize::authorize))
+        .route(routes::TOKEN, post(token::token))
+        .route(routes::REVOKE, post(revoke::revoke))
+        .route(routes::BACKCHANNEL_LOGOUT, post(revoke::backchannel_logout))
+        .route(routes::JWKS, get(discovery::jwks))
+        .route(routes::OAUTH_METADATA, get(discovery::metadata))
+        .route(routes::OPENID_CONFIGURATION, get(discovery::metadata))
+}

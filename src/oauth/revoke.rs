@@ -1,0 +1,81 @@
+//! `POST /oauth2/revoke` (RFC 7009) and `POST /oauth2/logout`, the
+//! back-channel logout a client site calls when a person signs out there.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::domain::{sso, tokens};
+use crate::error::OAuthError;
+use crate::oauth::client_auth::authenticate;
+use crate::oauth::params::Params;
+use crate::oauth::token::no_store;
+use crate::state::AppState;
+use crate::web::client_ip::ClientIp;
+
+fn ok(body: serde_json::Value) -> Response {
+    let mut response = Json(body).into_response();
+    no_store(&mut response);
+    response
+}
+
+/// `POST /oauth2/revoke`: revokes a refresh token and its whole family.
+/// Access tokens are self-contained JWTs and simply expire; revoking one is
+/// accepted and does nothing (RFC 7009 §2.2 lets servers do that).
+pub async fn revoke(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let ip = ip.to_canonical().to_string();
+    let result: Result<Response, OAuthError> = async {
+        let params = Params::from_form(&headers, &body)?;
+        let client = authenticate(&state, &ip, &headers, &params).await?;
+        let token = params.require("token")?;
+        match params.get("token_type_hint") {
+            None | Some("refresh_token" | "access_token") => {}
+            Some(other) => return Err(OAuthError::unsupported_token_type(format!("cannot revoke {other}"))),
+        }
+        if let Some(row) = tokens::find_refresh(&state.db, token).await? {
+            if row.client_id != client.client_id {
+                // RFC 7009 §2.1: a client may only revoke its own tokens.
+                return Err(OAuthError::invalid_grant("the token was not issued to this client"));
+            }
+            tokens::revoke_family(&state.db, &row.family_id, crate::clock::now()).await?;
+            tracing::info!(client_id = %client.client_id, user_id = %row.user_id, "refresh token revoked");
+        }
+        // Unknown tokens get 200 too: the client cannot do anything better (RFC 7009 §2.2).
+        Ok(ok(json!({})))
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// `POST /oauth2/logout`: the client presents the person's refresh token and
+/// the whole SSO session ends: every client site's refresh tokens under it
+/// are revoked ("when one expires, they all expire").
+pub async fn backchannel_logout(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let ip = ip.to_canonical().to_string();
+    let result: Result<Response, OAuthError> = async {
+        let params = Params::from_form(&headers, &body)?;
+        let client = authenticate(&state, &ip, &headers, &params).await?;
+        let token = params.require("refresh_token")?;
+        let Some(row) = tokens::find_refresh(&state.db, token).await?.filter(|r| r.client_id == client.client_id) else {
+            return Err(OAuthError::invalid_grant("unknown refresh token"));
+        };
+        sso::end(&state.db, &row.sso_session_id, crate::clock::now()).await?;
+        tracing::info!(client_id = %client.client_id, user_id = %row.user_id, "signed out everywhere by a client site");
+        Ok(ok(json!({ "session_ended": true })))
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}

@@ -1,0 +1,278 @@
+//! `POST /oauth2/token`: the authorization-code and refresh-token grants.
+//!
+//! Our own code rather than oxide-auth's access-token flow: the seed's token
+//! model (one live refresh token per person per client site, expiring with
+//! the SSO session, rotation with a grace window, family revocation on
+//! reuse) and RFC 6749's error codes (`invalid_grant` where oxide-auth says
+//! `invalid_request`) do not fit its issuer. oxide-auth's PKCE verifier is
+//! reused as is.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use oxide_auth::code_grant::extensions::Pkce;
+use oxide_auth::primitives::grant::Value as GrantValue;
+use serde::Serialize;
+
+use crate::crypto::random_token_of;
+use crate::domain::clients::TokenAlg;
+use crate::domain::signing::AccessClaims;
+use crate::domain::tokens::{self, GrantError, IssuedRefresh};
+use crate::domain::{sso, users};
+use crate::entities::{client, user};
+use crate::error::OAuthError;
+use crate::metrics::inc;
+use crate::oauth::client_auth::authenticate;
+use crate::oauth::params::Params;
+use crate::state::AppState;
+use crate::web::client_ip::ClientIp;
+
+/// The successful token response (RFC 6749 §5.1, plus
+/// `refresh_token_expires_in` and OpenID Connect's `id_token`).
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    pub refresh_token: String,
+    pub refresh_token_expires_in: i64,
+    pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+}
+
+/// Claims of an OpenID Connect id_token.
+#[derive(Debug, Serialize)]
+struct IdClaims<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    aud: &'a str,
+    exp: i64,
+    iat: i64,
+    auth_time: i64,
+    sid: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nonce: Option<&'a str>,
+    preferred_username: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+}
+
+/// `POST /oauth2/token`.
+pub async fn token(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let ip = ip.to_canonical().to_string();
+    match grant(&state, &ip, &headers, &body).await {
+        Ok(tokens) => {
+            let mut response = Json(tokens).into_response();
+            no_store(&mut response);
+            response
+        }
+        Err(err) => err.into_response(),
+    }
+}
+
+/// Token responses must never be cached (RFC 6749 §5.1).
+pub fn no_store(response: &mut Response) {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+}
+
+async fn grant(
+    state: &AppState,
+    ip: &str,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<TokenResponse, OAuthError> {
+    let params = Params::from_form(headers, body)?;
+    let client = authenticate(state, ip, headers, &params).await?;
+    match params.require("grant_type")? {
+        "authorization_code" => exchange_code(state, &client, &params).await,
+        "refresh_token" => refresh(state, &client, &params).await,
+        other => Err(OAuthError::unsupported_grant_type(format!(
+            "grant_type {other} is not supported"
+        ))),
+    }
+}
+
+fn verifier_well_formed(verifier: &str) -> bool {
+    (43..=128).contains(&verifier.len())
+        && verifier
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+}
+
+async fn exchange_code(
+    state: &AppState,
+    client: &client::Model,
+    params: &Params,
+) -> Result<TokenResponse, OAuthError> {
+    let code = params.require("code")?;
+    let redirect_uri = params.require("redirect_uri")?;
+    let verifier = params.require("code_verifier")?;
+    let now = crate::clock::now();
+
+    // The code is burnt by the first attempt, whatever comes next, so a
+    // wrong verifier cannot be retried against it.
+    let row = tokens::consume_code(&state.db, code, now)
+        .await?
+        .map_err(invalid_grant)?;
+    if row.client_id != client.client_id {
+        return Err(invalid_grant(GrantError::Unknown));
+    }
+    if row.redirect_uri != redirect_uri {
+        return Err(OAuthError::invalid_grant(
+            "redirect_uri does not match the authorization request",
+        ));
+    }
+    let challenge = GrantValue::private(Some(row.code_challenge.clone()));
+    if !verifier_well_formed(verifier)
+        || Pkce::required()
+            .verify(Some(challenge), Some(verifier.into()))
+            .is_err()
+    {
+        return Err(OAuthError::invalid_grant(
+            "code_verifier does not match the code_challenge",
+        ));
+    }
+    let Some((session, person)) = sso::find_active(&state.db, &row.sso_session_id, now).await?
+    else {
+        return Err(OAuthError::invalid_grant("the sign-in session has ended"));
+    };
+    let issued = tokens::start_family(&state.db, &row, session.expires_at, now).await?;
+    inc(&state.metrics.tokens_from_code);
+    let id_token = IdTokenContext {
+        nonce: row.nonce.as_deref(),
+        auth_time: session.created_at,
+    };
+    respond(state, client, &person, issued, None, Some(id_token), now).await
+}
+
+async fn refresh(
+    state: &AppState,
+    client: &client::Model,
+    params: &Params,
+) -> Result<TokenResponse, OAuthError> {
+    let presented = params.require("refresh_token")?;
+    let now = crate::clock::now();
+    let issued = tokens::rotate(
+        &state.db,
+        &state.keys,
+        &client.client_id,
+        presented,
+        state.config.refresh_grace_secs,
+        now,
+    )
+    .await?
+    .map_err(|err| {
+        if err == GrantError::Reused {
+            inc(&state.metrics.refresh_reuse_detected);
+        }
+        invalid_grant(err)
+    })?;
+    // A narrower scope may be asked for the access token (RFC 6749 §6); the
+    // refresh token keeps the original.
+    let narrowed = match params.get("scope") {
+        None => None,
+        Some(asked) => {
+            let granted: Vec<&str> = issued.scope.split(' ').collect();
+            if asked.split(' ').any(|s| !granted.contains(&s)) {
+                return Err(OAuthError::invalid_scope(
+                    "the scope exceeds what was granted",
+                ));
+            }
+            Some(asked.to_owned())
+        }
+    };
+    let Some(person) = users::find(&state.db, &issued.user_id)
+        .await?
+        .filter(|u| !u.disabled)
+    else {
+        return Err(OAuthError::invalid_grant("the account is disabled"));
+    };
+    inc(&state.metrics.tokens_from_refresh);
+    // OpenID Connect §12.2: a refresh response need not carry an id_token.
+    respond(state, client, &person, issued, narrowed, None, now).await
+}
+
+/// What an id_token needs beyond the person: only a code exchange has it.
+struct IdTokenContext<'a> {
+    nonce: Option<&'a str>,
+    auth_time: i64,
+}
+
+async fn respond(
+    state: &AppState,
+    client: &client::Model,
+    person: &user::Model,
+    issued: IssuedRefresh,
+    narrowed_scope: Option<String>,
+    id_context: Option<IdTokenContext<'_>>,
+    now: i64,
+) -> Result<TokenResponse, OAuthError> {
+    let config = &state.config;
+    let scope = narrowed_scope.unwrap_or_else(|| issued.scope.clone());
+    let claims = AccessClaims {
+        iss: config.issuer.clone(),
+        sub: person.id.clone(),
+        aud: client.client_id.clone(),
+        exp: now + config.access_token_ttl_secs,
+        iat: now,
+        jti: random_token_of(16),
+        sid: issued.sso_session_id.clone(),
+        scope: scope.clone(),
+        preferred_username: person.username.clone(),
+    };
+    let access_token = state
+        .signer
+        .sign_for_client(&state.db, &state.keys, client, &claims, now)
+        .await?;
+    let scopes: Vec<&str> = scope.split(' ').collect();
+    let id_token = match id_context.filter(|_| scopes.contains(&"openid")) {
+        Some(context) => {
+            let id = IdClaims {
+                iss: &config.issuer,
+                sub: &person.id,
+                aud: &client.client_id,
+                exp: now + config.access_token_ttl_secs,
+                iat: now,
+                auth_time: context.auth_time,
+                sid: &issued.sso_session_id,
+                nonce: context.nonce,
+                preferred_username: &person.username,
+                email: scopes.contains(&"email").then_some(person.email.as_str()),
+            };
+            // OpenID Connect's default id_token algorithm, whatever the access tokens use.
+            Some(
+                state
+                    .signer
+                    .sign_with_server_key(&state.db, &state.keys, TokenAlg::RS256, &id, now)
+                    .await?,
+            )
+        }
+        None => None,
+    };
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: config.access_token_ttl_secs,
+        refresh_token_expires_in: (issued.expires_at - now).max(0),
+        refresh_token: issued.token,
+        scope,
+        id_token,
+    })
+}
+
+fn invalid_grant(err: GrantError) -> OAuthError {
+    OAuthError::invalid_grant(err.description())
+}
