@@ -6,6 +6,7 @@
 use clap::{Parser, Subcommand};
 
 mod clients;
+mod healthcheck;
 mod suspensions;
 mod users;
 
@@ -34,6 +35,8 @@ pub enum Command {
     Migrate,
     /// Print the effective configuration, secrets redacted.
     Config,
+    /// Exit 0 if the server at AUTH_BIND answers /healthz with 200 (for container health checks).
+    Healthcheck,
     /// Manage accounts.
     User {
         #[command(subcommand)]
@@ -64,6 +67,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             database(&config).await?;
             println!("migrations applied");
             Ok(())
+        }
+        Command::Healthcheck => {
+            // A server bound to every interface is reached on loopback.
+            let addr = match config.bind.ip().is_unspecified() {
+                true => std::net::SocketAddr::new(
+                    std::net::Ipv4Addr::LOCALHOST.into(),
+                    config.bind.port(),
+                ),
+                false => config.bind,
+            };
+            healthcheck::run(&addr.to_string()).await
         }
         Command::Config => {
             println!("{}", config.describe());
