@@ -1,0 +1,407 @@
+//! Load test against a release build over real HTTP.
+//!
+//! ```sh
+//! cargo build --release --bin pattmayne-auth --example loadtest
+//! target/release/examples/loadtest                      # every scenario, SQLite and PostgreSQL
+//! target/release/examples/loadtest refresh postgres 64  # one scenario, one database, one concurrency
+//! ```
+//!
+//! Starts `target/release/pattmayne-auth` as a separate process on a fresh
+//! database (a temporary SQLite file, or a new PostgreSQL database on
+//! `BENCH_PG_URL`, default `postgres://root@127.0.0.1:5432/postgres`, dropped
+//! afterwards), prepares accounts and a client site, then drives it and
+//! prints throughput and latency percentiles. Scenarios:
+//!
+//! - `login`: sign-ins per second at OWASP's argon2 floor, and the p99 of
+//!   `/healthz` during the flood;
+//! - `refresh`: refresh grants with rotation, each worker its own person's token chain;
+//! - `code`: authorization-code round trips (authorize redirect + code exchange).
+//!
+//! The load generator shares the machine with the server, so the figures are
+//! lower bounds for the server alone.
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::Value;
+use tokio::sync::Mutex;
+
+const SECRET_KEY: &str = "loadtest-secret-key-0123456789abcdef0123456789";
+const PASSWORD: &str = "load test password 1";
+const REDIRECT_URI: &str = "https://game.example/callback";
+
+struct Server {
+    child: Child,
+    base: String,
+    env: Vec<(String, String)>,
+    pg_admin: Option<(String, String)>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn binary() -> String {
+    std::env::var("PATTMAYNE_BIN").unwrap_or_else(|_| "target/release/pattmayne-auth".into())
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(18_500)
+}
+
+async fn start(db: &str, argon2_owasp: bool) -> Server {
+    let port = free_port();
+    let (url, pg_admin) = if db == "postgres" {
+        let admin = std::env::var("BENCH_PG_URL").unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/postgres".into());
+        let name = format!("pattmayne_bench_{}", std::process::id());
+        let conn = Database::connect(&admin).await.expect("connect to BENCH_PG_URL");
+        conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok();
+        conn.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create bench database");
+        let mut url = url::Url::parse(&admin).expect("BENCH_PG_URL");
+        url.set_path(&name);
+        (url.to_string(), Some((admin, name)))
+    } else {
+        let file = std::env::temp_dir().join(format!("pattmayne-bench-{}-{port}.db", std::process::id()));
+        (format!("sqlite://{}?mode=rwc", file.display()), None)
+    };
+    let mut env: Vec<(String, String)> = vec![
+        ("DATABASE_URL".into(), url),
+        ("AUTH_BIND".into(), format!("127.0.0.1:{port}")),
+        ("AUTH_SECRET_KEY".into(), SECRET_KEY.into()),
+        ("AUTH_DATA_DIR".into(), std::env::temp_dir().display().to_string()),
+        ("AUTH_LOGIN_MAX_FAILURES".into(), "100000".into()),
+        ("DATABASE_MAX_CONNECTIONS".into(), "32".into()),
+        ("RUST_LOG".into(), "warn".into()),
+    ];
+    if !argon2_owasp {
+        env.push(("AUTH_ARGON2_MEMORY_KIB".into(), "1024".into()));
+        env.push(("AUTH_ARGON2_ITERATIONS".into(), "1".into()));
+    }
+    let child = Command::new(binary())
+        .arg("serve")
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the release binary (cargo build --release first)");
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    for _ in 0..200 {
+        if http.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status() == 200) {
+            return Server { child, base, env, pg_admin };
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("server did not come up");
+}
+
+impl Server {
+    async fn drop_database(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if let Some((admin, name)) = self.pg_admin.take() {
+            if let Ok(conn) = Database::connect(&admin).await {
+                conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok();
+            }
+        }
+    }
+
+    fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new(binary()).args(args).envs(self.env.iter().map(|(k, v)| (k, v))).output().expect("cli");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn create_client(&self) -> (String, String) {
+        let out = self.cli(&["client", "create", "--name", "Bench", "--redirect-uri", REDIRECT_URI, "--json"]);
+        let v: Value = serde_json::from_str(&out).expect("client json");
+        (v["client_id"].as_str().unwrap_or_default().into(), v["client_secret"].as_str().unwrap_or_default().into())
+    }
+}
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+fn csrf(html: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    html.find(marker)
+        .map(|i| i + marker.len())
+        .and_then(|start| html[start..].find('"').map(|end| html[start..start + end].to_owned()))
+        .unwrap_or_default()
+}
+
+async fn register(base: &str, b: &reqwest::Client, username: &str) {
+    let page = b.get(format!("{base}/register")).send().await.expect("register page").text().await.unwrap_or_default();
+    let token = csrf(&page);
+    let email = format!("{username}@example.com");
+    let res = b
+        .post(format!("{base}/register"))
+        .form(&[("username", username), ("email", &email), ("password", PASSWORD), ("password_confirm", PASSWORD), ("csrf_token", &token)])
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(res.status(), 303, "registration failed");
+}
+
+fn pkce() -> (String, String) {
+    use base64::Engine;
+    let verifier = pattmayne_auth::crypto::random_token_of(48);
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes()));
+    (verifier, challenge)
+}
+
+async fn code_round_trip(base: &str, b: &reqwest::Client, api: &reqwest::Client, client: &(String, String)) -> Value {
+    let (verifier, challenge) = pkce();
+    let url = format!(
+        "{base}/oauth2/authorize?response_type=code&client_id={}&redirect_uri={}&state=s&code_challenge={challenge}&code_challenge_method=S256",
+        client.0,
+        url::form_urlencoded::byte_serialize(REDIRECT_URI.as_bytes()).collect::<String>()
+    );
+    let res = b.get(url).send().await.expect("authorize");
+    let location = res.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let code = url::Url::parse(&location)
+        .ok()
+        .and_then(|u| u.query_pairs().find(|(k, _)| k == "code").map(|(_, v)| v.into_owned()))
+        .expect("code in redirect");
+    let res = api
+        .post(format!("{base}/oauth2/token"))
+        .basic_auth(&client.0, Some(&client.1))
+        .form(&[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT_URI), ("code_verifier", &verifier)])
+        .send()
+        .await
+        .expect("exchange");
+    assert_eq!(res.status(), 200, "exchange failed");
+    res.json().await.expect("token json")
+}
+
+struct Stats {
+    ops: usize,
+    secs: f64,
+    p50: Duration,
+    p99: Duration,
+    errors: usize,
+}
+
+fn stats(mut latencies: Vec<Duration>, secs: f64, errors: usize) -> Stats {
+    latencies.sort();
+    let at = |q: f64| latencies.get(((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1))).copied().unwrap_or_default();
+    Stats { ops: latencies.len(), secs, p50: at(0.50), p99: at(0.99), errors }
+}
+
+fn print_row(scenario: &str, db: &str, concurrency: usize, s: &Stats) {
+    println!(
+        "{scenario:<8} {db:<9} c={concurrency:<3} {:>8.0} ops/s   p50 {:>6.2} ms   p99 {:>6.2} ms   ({} ops in {:.1}s, {} errors)",
+        s.ops as f64 / s.secs,
+        s.p50.as_secs_f64() * 1e3,
+        s.p99.as_secs_f64() * 1e3,
+        s.ops,
+        s.secs,
+        s.errors
+    );
+}
+
+const DURATION: Duration = Duration::from_secs(10);
+
+async fn bench_refresh(db: &str, concurrency: usize) {
+    let mut server = start(db, false).await;
+    let base = server.base.clone();
+    let client = server.create_client();
+    // One person per worker: one live refresh token per person per client site.
+    let mut tokens = Vec::new();
+    for i in 0..concurrency {
+        let b = browser();
+        register(&base, &b, &format!("bench{i}")).await;
+        let t = code_round_trip(&base, &b, &reqwest::Client::new(), &client).await;
+        tokens.push(t["refresh_token"].as_str().unwrap_or_default().to_owned());
+    }
+    let api = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().expect("client");
+    let latencies = Arc::new(Mutex::new(Vec::new()));
+    let errors = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let workers: Vec<_> = tokens
+        .into_iter()
+        .map(|mut token| {
+            let (api, base, client, latencies, errors) = (api.clone(), base.clone(), client.clone(), latencies.clone(), errors.clone());
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                while started.elapsed() < DURATION {
+                    let t = Instant::now();
+                    let res = api
+                        .post(format!("{base}/oauth2/token"))
+                        .basic_auth(&client.0, Some(&client.1))
+                        .form(&[("grant_type", "refresh_token"), ("refresh_token", token.as_str())])
+                        .send()
+                        .await;
+                    match res {
+                        Ok(r) if r.status() == 200 => {
+                            let v: Value = r.json().await.unwrap_or_default();
+                            token = v["refresh_token"].as_str().unwrap_or_default().to_owned();
+                            mine.push(t.elapsed());
+                        }
+                        _ => {
+                            errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
+                    }
+                }
+                latencies.lock().await.extend(mine);
+            })
+        })
+        .collect();
+    for w in workers {
+        let _ = w.await;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let latencies = std::mem::take(&mut *latencies.lock().await);
+    print_row("refresh", db, concurrency, &stats(latencies, secs, errors.load(std::sync::atomic::Ordering::Relaxed)));
+    server.drop_database().await;
+}
+
+async fn bench_code(db: &str, concurrency: usize) {
+    let mut server = start(db, false).await;
+    let base = server.base.clone();
+    let client = server.create_client();
+    let mut browsers = Vec::new();
+    for i in 0..concurrency {
+        let b = browser();
+        register(&base, &b, &format!("bench{i}")).await;
+        browsers.push(b);
+    }
+    let api = reqwest::Client::new();
+    let latencies = Arc::new(Mutex::new(Vec::new()));
+    let started = Instant::now();
+    let workers: Vec<_> = browsers
+        .into_iter()
+        .map(|b| {
+            let (api, base, client, latencies) = (api.clone(), base.clone(), client.clone(), latencies.clone());
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                while started.elapsed() < DURATION {
+                    let t = Instant::now();
+                    code_round_trip(&base, &b, &api, &client).await;
+                    mine.push(t.elapsed());
+                }
+                latencies.lock().await.extend(mine);
+            })
+        })
+        .collect();
+    for w in workers {
+        let _ = w.await;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let latencies = std::mem::take(&mut *latencies.lock().await);
+    print_row("code", db, concurrency, &stats(latencies, secs, 0));
+    server.drop_database().await;
+}
+
+async fn bench_login(db: &str, concurrency: usize) {
+    let mut server = start(db, true).await;
+    let base = server.base.clone();
+    register(&base, &browser(), "bencher").await;
+    let latencies = Arc::new(Mutex::new(Vec::new()));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (base, latencies) = (base.clone(), latencies.clone());
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                while started.elapsed() < DURATION {
+                    let b = browser();
+                    let page = b.get(format!("{base}/login")).send().await.expect("login page").text().await.unwrap_or_default();
+                    let token = csrf(&page);
+                    let t = Instant::now();
+                    let res = b
+                        .post(format!("{base}/login"))
+                        .form(&[("username", "bencher"), ("password", PASSWORD), ("csrf_token", token.as_str())])
+                        .send()
+                        .await
+                        .expect("login");
+                    assert_eq!(res.status(), 303, "sign-in failed");
+                    mine.push(t.elapsed());
+                }
+                latencies.lock().await.extend(mine);
+            })
+        })
+        .collect();
+    // Probe /healthz every 10 ms during the flood.
+    let probe = {
+        let base = base.clone();
+        tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            let mut seen = Vec::new();
+            while started.elapsed() < DURATION {
+                let t = Instant::now();
+                if http.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status() == 200) {
+                    seen.push(t.elapsed());
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            seen
+        })
+    };
+    for w in workers {
+        let _ = w.await;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let health = probe.await.unwrap_or_default();
+    let latencies = std::mem::take(&mut *latencies.lock().await);
+    print_row("login", db, concurrency, &stats(latencies, secs, 0));
+    let h = stats(health, secs, 0);
+    println!(
+        "         /healthz during the flood: p50 {:.2} ms, p99 {:.2} ms over {} probes",
+        h.p50.as_secs_f64() * 1e3,
+        h.p99.as_secs_f64() * 1e3,
+        h.ops
+    );
+    server.drop_database().await;
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let scenarios: Vec<&str> = match args.first().map(String::as_str) {
+        Some(s) => vec![s],
+        None => vec!["login", "refresh", "code"],
+    };
+    let dbs: Vec<&str> = match args.get(1).map(String::as_str) {
+        Some(d) => vec![d],
+        None => vec!["sqlite", "postgres"],
+    };
+    let levels: Vec<usize> = match args.get(2) {
+        Some(c) => c.split(',').filter_map(|n| n.parse().ok()).collect(),
+        None => vec![1, 16, 64],
+    };
+    println!(
+        "pattmayne-auth load test: {} cores, {}s per run",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        DURATION.as_secs()
+    );
+    for scenario in &scenarios {
+        for db in &dbs {
+            match *scenario {
+                "login" => bench_login(db, 16).await,
+                "refresh" => {
+                    for &c in &levels {
+                        bench_refresh(db, c).await;
+                    }
+                }
+                "code" => {
+                    for &c in &levels {
+                        bench_code(db, c).await;
+                    }
+                }
+                other => eprintln!("unknown scenario {other}: use login, refresh or code"),
+            }
+        }
+    }
+}
