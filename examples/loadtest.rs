@@ -51,29 +51,43 @@ fn binary() -> String {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(18_500)
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(18_500)
 }
 
 async fn start(db: &str, argon2_owasp: bool) -> Server {
     let port = free_port();
     let (url, pg_admin) = if db == "postgres" {
-        let admin = std::env::var("BENCH_PG_URL").unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/postgres".into());
+        let admin = std::env::var("BENCH_PG_URL")
+            .unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/postgres".into());
         let name = format!("pattmayne_bench_{}", std::process::id());
-        let conn = Database::connect(&admin).await.expect("connect to BENCH_PG_URL");
-        conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok();
-        conn.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create bench database");
+        let conn = Database::connect(&admin)
+            .await
+            .expect("connect to BENCH_PG_URL");
+        conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await
+            .ok();
+        conn.execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create bench database");
         let mut url = url::Url::parse(&admin).expect("BENCH_PG_URL");
         url.set_path(&name);
         (url.to_string(), Some((admin, name)))
     } else {
-        let file = std::env::temp_dir().join(format!("pattmayne-bench-{}-{port}.db", std::process::id()));
+        let file =
+            std::env::temp_dir().join(format!("pattmayne-bench-{}-{port}.db", std::process::id()));
         (format!("sqlite://{}?mode=rwc", file.display()), None)
     };
     let mut env: Vec<(String, String)> = vec![
         ("DATABASE_URL".into(), url),
         ("AUTH_BIND".into(), format!("127.0.0.1:{port}")),
         ("AUTH_SECRET_KEY".into(), SECRET_KEY.into()),
-        ("AUTH_DATA_DIR".into(), std::env::temp_dir().display().to_string()),
+        (
+            "AUTH_DATA_DIR".into(),
+            std::env::temp_dir().display().to_string(),
+        ),
         ("AUTH_LOGIN_MAX_FAILURES".into(), "100000".into()),
         ("DATABASE_MAX_CONNECTIONS".into(), "32".into()),
         ("RUST_LOG".into(), "warn".into()),
@@ -89,11 +103,18 @@ async fn start(db: &str, argon2_owasp: bool) -> Server {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("start the release binary (cargo build --release first)");
-    let base = format!("http://127.0.0.1:{port}");
+    // Owned by `Server` at once, so any early exit kills and reaps it.
+    let server = Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+        env,
+        pg_admin,
+    };
     let http = reqwest::Client::new();
     for _ in 0..200 {
-        if http.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status() == 200) {
-            return Server { child, base, env, pg_admin };
+        let url = format!("{}/healthz", server.base);
+        if http.get(url).send().await.is_ok_and(|r| r.status() == 200) {
+            return server;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -104,23 +125,44 @@ impl Server {
     async fn drop_database(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        if let Some((admin, name)) = self.pg_admin.take() {
-            if let Ok(conn) = Database::connect(&admin).await {
-                conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok();
-            }
+        if let Some((admin, name)) = self.pg_admin.take()
+            && let Ok(conn) = Database::connect(&admin).await
+        {
+            conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await
+                .ok();
         }
     }
 
     fn cli(&self, args: &[&str]) -> String {
-        let out = Command::new(binary()).args(args).envs(self.env.iter().map(|(k, v)| (k, v))).output().expect("cli");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new(binary())
+            .args(args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .output()
+            .expect("cli");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     fn create_client(&self) -> (String, String) {
-        let out = self.cli(&["client", "create", "--name", "Bench", "--redirect-uri", REDIRECT_URI, "--json"]);
+        let out = self.cli(&[
+            "client",
+            "create",
+            "--name",
+            "Bench",
+            "--redirect-uri",
+            REDIRECT_URI,
+            "--json",
+        ]);
         let v: Value = serde_json::from_str(&out).expect("client json");
-        (v["client_id"].as_str().unwrap_or_default().into(), v["client_secret"].as_str().unwrap_or_default().into())
+        (
+            v["client_id"].as_str().unwrap_or_default().into(),
+            v["client_secret"].as_str().unwrap_or_default().into(),
+        )
     }
 }
 
@@ -136,17 +178,34 @@ fn csrf(html: &str) -> String {
     let marker = "name=\"csrf_token\" value=\"";
     html.find(marker)
         .map(|i| i + marker.len())
-        .and_then(|start| html[start..].find('"').map(|end| html[start..start + end].to_owned()))
+        .and_then(|start| {
+            html[start..]
+                .find('"')
+                .map(|end| html[start..start + end].to_owned())
+        })
         .unwrap_or_default()
 }
 
 async fn register(base: &str, b: &reqwest::Client, username: &str) {
-    let page = b.get(format!("{base}/register")).send().await.expect("register page").text().await.unwrap_or_default();
+    let page = b
+        .get(format!("{base}/register"))
+        .send()
+        .await
+        .expect("register page")
+        .text()
+        .await
+        .unwrap_or_default();
     let token = csrf(&page);
     let email = format!("{username}@example.com");
     let res = b
         .post(format!("{base}/register"))
-        .form(&[("username", username), ("email", &email), ("password", PASSWORD), ("password_confirm", PASSWORD), ("csrf_token", &token)])
+        .form(&[
+            ("username", username),
+            ("email", &email),
+            ("password", PASSWORD),
+            ("password_confirm", PASSWORD),
+            ("csrf_token", &token),
+        ])
         .send()
         .await
         .expect("register");
@@ -156,12 +215,18 @@ async fn register(base: &str, b: &reqwest::Client, username: &str) {
 fn pkce() -> (String, String) {
     use base64::Engine;
     let verifier = pattmayne_auth::crypto::random_token_of(48);
-    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes()));
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(
+        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes()),
+    );
     (verifier, challenge)
 }
 
-async fn code_round_trip(base: &str, b: &reqwest::Client, api: &reqwest::Client, client: &(String, String)) -> Value {
+async fn code_round_trip(
+    base: &str,
+    b: &reqwest::Client,
+    api: &reqwest::Client,
+    client: &(String, String),
+) -> Value {
     let (verifier, challenge) = pkce();
     let url = format!(
         "{base}/oauth2/authorize?response_type=code&client_id={}&redirect_uri={}&state=s&code_challenge={challenge}&code_challenge_method=S256",
@@ -169,15 +234,29 @@ async fn code_round_trip(base: &str, b: &reqwest::Client, api: &reqwest::Client,
         url::form_urlencoded::byte_serialize(REDIRECT_URI.as_bytes()).collect::<String>()
     );
     let res = b.get(url).send().await.expect("authorize");
-    let location = res.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let location = res
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
     let code = url::Url::parse(&location)
         .ok()
-        .and_then(|u| u.query_pairs().find(|(k, _)| k == "code").map(|(_, v)| v.into_owned()))
+        .and_then(|u| {
+            u.query_pairs()
+                .find(|(k, _)| k == "code")
+                .map(|(_, v)| v.into_owned())
+        })
         .expect("code in redirect");
     let res = api
         .post(format!("{base}/oauth2/token"))
         .basic_auth(&client.0, Some(&client.1))
-        .form(&[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT_URI), ("code_verifier", &verifier)])
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT_URI),
+            ("code_verifier", &verifier),
+        ])
         .send()
         .await
         .expect("exchange");
@@ -195,8 +274,19 @@ struct Stats {
 
 fn stats(mut latencies: Vec<Duration>, secs: f64, errors: usize) -> Stats {
     latencies.sort();
-    let at = |q: f64| latencies.get(((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1))).copied().unwrap_or_default();
-    Stats { ops: latencies.len(), secs, p50: at(0.50), p99: at(0.99), errors }
+    let at = |q: f64| {
+        latencies
+            .get(((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
+    Stats {
+        ops: latencies.len(),
+        secs,
+        p50: at(0.50),
+        p99: at(0.99),
+        errors,
+    }
 }
 
 fn print_row(scenario: &str, db: &str, concurrency: usize, s: &Stats) {
@@ -225,14 +315,23 @@ async fn bench_refresh(db: &str, concurrency: usize) {
         let t = code_round_trip(&base, &b, &reqwest::Client::new(), &client).await;
         tokens.push(t["refresh_token"].as_str().unwrap_or_default().to_owned());
     }
-    let api = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().expect("client");
+    let api = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()
+        .expect("client");
     let latencies = Arc::new(Mutex::new(Vec::new()));
     let errors = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let started = Instant::now();
     let workers: Vec<_> = tokens
         .into_iter()
         .map(|mut token| {
-            let (api, base, client, latencies, errors) = (api.clone(), base.clone(), client.clone(), latencies.clone(), errors.clone());
+            let (api, base, client, latencies, errors) = (
+                api.clone(),
+                base.clone(),
+                client.clone(),
+                latencies.clone(),
+                errors.clone(),
+            );
             tokio::spawn(async move {
                 let mut mine = Vec::new();
                 while started.elapsed() < DURATION {
@@ -240,7 +339,10 @@ async fn bench_refresh(db: &str, concurrency: usize) {
                     let res = api
                         .post(format!("{base}/oauth2/token"))
                         .basic_auth(&client.0, Some(&client.1))
-                        .form(&[("grant_type", "refresh_token"), ("refresh_token", token.as_str())])
+                        .form(&[
+                            ("grant_type", "refresh_token"),
+                            ("refresh_token", token.as_str()),
+                        ])
                         .send()
                         .await;
                     match res {
@@ -263,7 +365,16 @@ async fn bench_refresh(db: &str, concurrency: usize) {
     }
     let secs = started.elapsed().as_secs_f64();
     let latencies = std::mem::take(&mut *latencies.lock().await);
-    print_row("refresh", db, concurrency, &stats(latencies, secs, errors.load(std::sync::atomic::Ordering::Relaxed)));
+    print_row(
+        "refresh",
+        db,
+        concurrency,
+        &stats(
+            latencies,
+            secs,
+            errors.load(std::sync::atomic::Ordering::Relaxed),
+        ),
+    );
     server.drop_database().await;
 }
 
@@ -283,7 +394,8 @@ async fn bench_code(db: &str, concurrency: usize) {
     let workers: Vec<_> = browsers
         .into_iter()
         .map(|b| {
-            let (api, base, client, latencies) = (api.clone(), base.clone(), client.clone(), latencies.clone());
+            let (api, base, client, latencies) =
+                (api.clone(), base.clone(), client.clone(), latencies.clone());
             tokio::spawn(async move {
                 let mut mine = Vec::new();
                 while started.elapsed() < DURATION {
@@ -317,12 +429,23 @@ async fn bench_login(db: &str, concurrency: usize) {
                 let mut mine = Vec::new();
                 while started.elapsed() < DURATION {
                     let b = browser();
-                    let page = b.get(format!("{base}/login")).send().await.expect("login page").text().await.unwrap_or_default();
+                    let page = b
+                        .get(format!("{base}/login"))
+                        .send()
+                        .await
+                        .expect("login page")
+                        .text()
+                        .await
+                        .unwrap_or_default();
                     let token = csrf(&page);
                     let t = Instant::now();
                     let res = b
                         .post(format!("{base}/login"))
-                        .form(&[("username", "bencher"), ("password", PASSWORD), ("csrf_token", token.as_str())])
+                        .form(&[
+                            ("username", "bencher"),
+                            ("password", PASSWORD),
+                            ("csrf_token", token.as_str()),
+                        ])
                         .send()
                         .await
                         .expect("login");
@@ -341,7 +464,12 @@ async fn bench_login(db: &str, concurrency: usize) {
             let mut seen = Vec::new();
             while started.elapsed() < DURATION {
                 let t = Instant::now();
-                if http.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status() == 200) {
+                if http
+                    .get(format!("{base}/healthz"))
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status() == 200)
+                {
                     seen.push(t.elapsed());
                 }
                 tokio::time::sleep(Duration::from_millis(10)).await;

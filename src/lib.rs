@@ -7,6 +7,8 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+/// The admin pages (client sites, users, suspensions, audit log).
+pub mod admin;
 /// Command-line interface: `serve`, `migrate`, `user`, `client`, `suspension`.
 pub mod cli;
 /// Wall-clock time as Unix seconds, and formatting it for people.
@@ -85,6 +87,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(web::router())
         .merge(oauth::router())
+        .merge(admin::router())
         .fallback(web::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), web::error_pages))
         .layer(sessions)

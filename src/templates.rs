@@ -15,6 +15,42 @@ const SOURCES: &[(&str, &str)] = &[
     ("login.html", include_str!("../templates/login.html")),
     ("register.html", include_str!("../templates/register.html")),
     ("account.html", include_str!("../templates/account.html")),
+    (
+        "admin/layout.html",
+        include_str!("../templates/admin/layout.html"),
+    ),
+    (
+        "admin/clients.html",
+        include_str!("../templates/admin/clients.html"),
+    ),
+    (
+        "admin/client_new.html",
+        include_str!("../templates/admin/client_new.html"),
+    ),
+    (
+        "admin/client.html",
+        include_str!("../templates/admin/client.html"),
+    ),
+    (
+        "admin/client_created.html",
+        include_str!("../templates/admin/client_created.html"),
+    ),
+    (
+        "admin/users.html",
+        include_str!("../templates/admin/users.html"),
+    ),
+    (
+        "admin/suspensions.html",
+        include_str!("../templates/admin/suspensions.html"),
+    ),
+    (
+        "admin/audit.html",
+        include_str!("../templates/admin/audit.html"),
+    ),
+    (
+        "admin/confirm.html",
+        include_str!("../templates/admin/confirm.html"),
+    ),
 ];
 
 /// The compiled templates.
@@ -30,6 +66,7 @@ impl Templates {
         for (name, source) in SOURCES {
             env.add_template(name, source)?;
         }
+        env.set_formatter(html_formatter);
         env.add_filter("datetime", |ts: i64| crate::clock::format_utc(ts));
         env.add_filter("duration", |secs: i64| crate::clock::format_duration(secs));
         Ok(Templates { env })
@@ -46,5 +83,51 @@ impl Templates {
     /// Renders `name` with `ctx` as an HTML response.
     pub fn render(&self, name: &str, ctx: Value) -> AppResult<Html<String>> {
         self.render_string(name, ctx).map(Html)
+    }
+}
+
+/// minijinja's formatter, with HTML escaping of the five characters that
+/// matter (`& < > " '`) only: URLs stay readable in the page source.
+fn html_formatter(
+    out: &mut minijinja::Output,
+    state: &mut minijinja::State,
+    value: &Value,
+) -> Result<(), minijinja::Error> {
+    match value.as_str() {
+        Some(text) if !value.is_safe() && *state.auto_escape() != minijinja::AutoEscape::None => {
+            let mut escaped = String::with_capacity(text.len());
+            for c in text.chars() {
+                match c {
+                    '&' => escaped.push_str("&amp;"),
+                    '<' => escaped.push_str("&lt;"),
+                    '>' => escaped.push_str("&gt;"),
+                    '"' => escaped.push_str("&quot;"),
+                    '\'' => escaped.push_str("&#x27;"),
+                    c => escaped.push(c),
+                }
+            }
+            out.write_str(&escaped).map_err(|e| {
+                minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string())
+            })
+        }
+        _ => minijinja::escape_formatter(out, state, value),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use minijinja::context;
+
+    #[test]
+    fn every_template_compiles_and_escapes_markup() {
+        let templates = Templates::new().unwrap();
+        let html = templates
+            .render_string("error.html", context! { status => 400, reason => "Bad Request", message => "<script>alert('x')</script> https://a.example/b" })
+            .unwrap();
+        assert!(
+            html.contains("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; https://a.example/b")
+        );
+        assert!(!html.contains("<script>alert"));
     }
 }

@@ -60,7 +60,7 @@ impl FromStr for TokenAlg {
 }
 
 /// The secrets of a client, shown once: at creation or rotation.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct ClientCredentials {
     pub client_id: String,
     pub client_secret: String,
@@ -98,6 +98,9 @@ pub fn validate_redirect_uri(raw: &str, allow_http: bool) -> Result<String, Stri
     }
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(format!("{uri:?} contains credentials."));
+    }
+    if !matches!(parsed.scheme(), "https" | "http") {
+        return Err(format!("{uri:?} must be an http(s) URL."));
     }
     let Some(host) = parsed.host_str() else {
         return Err(format!("{uri:?} has no host."));

@@ -1,6 +1,7 @@
 //! Domain logic: accounts, client sites, sessions, tokens, throttling.
 //! No axum types here: functions take a database handle, plain data and `now`.
 
+pub mod admin;
 pub mod cleanup;
 pub mod clients;
 pub mod passwords;

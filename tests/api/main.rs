@@ -4,5 +4,7 @@
 mod helpers;
 
 mod accounts;
+mod admin;
+mod browser;
 mod foundation;
 mod oauth;

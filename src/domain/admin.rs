@@ -1,0 +1,353 @@
+//! Administration, reachable only through an [`Admin`] handle that exists
+//! once the permission check has passed (lldap's access-control shape).
+//! Every operation is written to the audit log: who, what, when, from where.
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+use serde::Serialize;
+
+use crate::crypto::Keys;
+use crate::domain::clients::{self, ClientCredentials, ClientSite, TokenAlg};
+use crate::domain::{sso, throttle};
+use crate::entities::{audit_log, user};
+use crate::error::{AppError, AppResult};
+
+/// Proof that the holder is a signed-in, enabled admin.
+#[derive(Debug, Clone)]
+pub struct Admin {
+    user_id: String,
+    username: String,
+    ip: Option<String>,
+}
+
+/// A page of accounts for the admin list.
+#[derive(Debug, Serialize)]
+pub struct UserPage {
+    pub users: Vec<UserRow>,
+    pub total: u64,
+    pub page: u64,
+    pub pages: u64,
+}
+
+/// One account as the admin list shows it (no password hash).
+#[derive(Debug, Serialize)]
+pub struct UserRow {
+    pub id: String,
+    pub username: String,
+    pub email: String,
+    pub is_admin: bool,
+    pub disabled: bool,
+    pub created_at: i64,
+}
+
+impl Admin {
+    /// The handle, if `user` may administer. `ip` is recorded with each action.
+    pub fn authorize(user: &user::Model, ip: Option<String>) -> Option<Admin> {
+        (user.is_admin && !user.disabled).then(|| Admin {
+            user_id: user.id.clone(),
+            username: user.username.clone(),
+            ip,
+        })
+    }
+
+    pub fn user_id(&self) -> &str {
+        &self.user_id
+    }
+
+    async fn audit(
+        &self,
+        db: &impl ConnectionTrait,
+        action: &str,
+        target: &str,
+        details: String,
+        now: i64,
+    ) -> AppResult<()> {
+        audit_log::ActiveModel {
+            at: Set(now),
+            actor_user_id: Set(Some(self.user_id.clone())),
+            actor_username: Set(self.username.clone()),
+            action: Set(action.to_owned()),
+            target: Set(target.to_owned()),
+            ip: Set(self.ip.clone()),
+            details: Set(details),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+        tracing::info!(admin = %self.username, action, target, "admin action");
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_client(
+        &self,
+        db: &(impl TransactionTrait + ConnectionTrait),
+        keys: &Keys,
+        name: &str,
+        redirect_uris: &[String],
+        alg: TokenAlg,
+        allow_http: bool,
+        now: i64,
+    ) -> AppResult<(ClientSite, ClientCredentials)> {
+        let (site, creds) =
+            clients::create(db, keys, name, redirect_uris, alg, allow_http, now).await?;
+        let details = format!(
+            "name {:?}, {} , redirect URIs: {}",
+            site.name,
+            site.token_alg,
+            site.redirect_uris.join(" ")
+        );
+        self.audit(db, "client.create", &site.client_id, details, now)
+            .await?;
+        Ok((site, creds))
+    }
+
+    pub async fn update_client(
+        &self,
+        db: &(impl TransactionTrait + ConnectionTrait),
+        client_id: &str,
+        name: &str,
+        redirect_uris: &[String],
+        allow_http: bool,
+        now: i64,
+    ) -> AppResult<()> {
+        clients::update(db, client_id, name, redirect_uris, allow_http, now).await?;
+        let uris: Vec<&str> = redirect_uris
+            .iter()
+            .map(|u| u.trim())
+            .filter(|u| !u.is_empty())
+            .collect();
+        self.audit(
+            db,
+            "client.update",
+            client_id,
+            format!("name {name:?}, redirect URIs: {}", uris.join(" ")),
+            now,
+        )
+        .await
+    }
+
+    pub async fn rotate_client_secret(
+        &self,
+        db: &impl ConnectionTrait,
+        client_id: &str,
+        now: i64,
+    ) -> AppResult<String> {
+        let secret = clients::rotate_secret(db, client_id, now).await?;
+        self.audit(db, "client.rotate_secret", client_id, String::new(), now)
+            .await?;
+        Ok(secret)
+    }
+
+    pub async fn set_client_enabled(
+        &self,
+        db: &impl ConnectionTrait,
+        client_id: &str,
+        enabled: bool,
+        now: i64,
+    ) -> AppResult<()> {
+        clients::set_enabled(db, client_id, enabled, now).await?;
+        let action = if enabled {
+            "client.enable"
+        } else {
+            "client.disable"
+        };
+        self.audit(db, action, client_id, String::new(), now).await
+    }
+
+    pub async fn delete_client(
+        &self,
+        db: &impl ConnectionTrait,
+        client_id: &str,
+        now: i64,
+    ) -> AppResult<()> {
+        let name = clients::find(db, client_id)
+            .await?
+            .map(|c| c.name)
+            .unwrap_or_default();
+        clients::delete(db, client_id).await?;
+        self.audit(
+            db,
+            "client.delete",
+            client_id,
+            format!("name {name:?}"),
+            now,
+        )
+        .await
+    }
+
+    /// Accounts matching `query` (username or email contains it), a page at a time.
+    pub async fn list_users(
+        &self,
+        db: &impl ConnectionTrait,
+        query: &str,
+        page: u64,
+        page_size: u64,
+    ) -> AppResult<UserPage> {
+        let mut select = user::Entity::find().order_by_asc(user::Column::Username);
+        let q = query.trim().to_lowercase();
+        if !q.is_empty() {
+            select = select.filter(
+                Condition::any()
+                    .add(user::Column::Username.contains(&q))
+                    .add(user::Column::Email.contains(&q)),
+            );
+        }
+        let total = select.clone().count(db).await?;
+        let pages = total.div_ceil(page_size).max(1);
+        let page = page.clamp(1, pages);
+        let users = select
+            .offset((page - 1) * page_size)
+            .limit(page_size)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|u| UserRow {
+                id: u.id,
+                username: u.username,
+                email: u.email,
+                is_admin: u.is_admin,
+                disabled: u.disabled,
+                created_at: u.created_at,
+            })
+            .collect();
+        Ok(UserPage {
+            users,
+            total,
+            page,
+            pages,
+        })
+    }
+
+    async fn target_user(
+        &self,
+        db: &impl ConnectionTrait,
+        user_id: &str,
+    ) -> AppResult<user::Model> {
+        user::Entity::find_by_id(user_id.to_owned())
+            .one(db)
+            .await?
+            .ok_or(AppError::NotFound)
+    }
+
+    /// Disables an account (ending its SSO sessions and refresh tokens) or enables it.
+    pub async fn set_user_disabled(
+        &self,
+        db: &impl ConnectionTrait,
+        user_id: &str,
+        disabled: bool,
+        now: i64,
+    ) -> AppResult<()> {
+        let target = self.target_user(db, user_id).await?;
+        if disabled && target.id == self.user_id {
+            return Err(AppError::bad_request(
+                "You cannot disable your own account.",
+            ));
+        }
+        user::Entity::update_many()
+            .col_expr(user::Column::Disabled, Expr::value(disabled))
+            .col_expr(user::Column::UpdatedAt, Expr::value(now))
+            .filter(user::Column::Id.eq(user_id))
+            .exec(db)
+            .await?;
+        if disabled {
+            sso::end_all_for_user(db, user_id, now).await?;
+        }
+        let action = if disabled {
+            "user.disable"
+        } else {
+            "user.enable"
+        };
+        self.audit(
+            db,
+            action,
+            user_id,
+            format!("username {}", target.username),
+            now,
+        )
+        .await
+    }
+
+    /// Grants or removes the admin role. The last admin's right cannot be
+    /// removed, so the server always keeps someone who can administer it.
+    pub async fn set_user_admin(
+        &self,
+        db: &(impl TransactionTrait + ConnectionTrait),
+        user_id: &str,
+        admin: bool,
+        now: i64,
+    ) -> AppResult<()> {
+        let target = self.target_user(db, user_id).await?;
+        let txn = db.begin().await?;
+        if !admin && target.is_admin {
+            let others = user::Entity::find()
+                .filter(user::Column::IsAdmin.eq(true))
+                .filter(user::Column::Disabled.eq(false))
+                .filter(user::Column::Id.ne(user_id))
+                .count(&txn)
+                .await?;
+            if others == 0 {
+                return Err(AppError::bad_request(
+                    "This is the last admin; make someone else an admin first.",
+                ));
+            }
+        }
+        user::Entity::update_many()
+            .col_expr(user::Column::IsAdmin, Expr::value(admin))
+            .col_expr(user::Column::UpdatedAt, Expr::value(now))
+            .filter(user::Column::Id.eq(user_id))
+            .exec(&txn)
+            .await?;
+        let action = if admin {
+            "user.grant_admin"
+        } else {
+            "user.revoke_admin"
+        };
+        self.audit(
+            &txn,
+            action,
+            user_id,
+            format!("username {}", target.username),
+            now,
+        )
+        .await?;
+        sea_orm::TransactionSession::commit(txn).await?;
+        Ok(())
+    }
+
+    /// Lifts an IP suspension.
+    pub async fn lift_suspension(
+        &self,
+        db: &impl ConnectionTrait,
+        ip: &str,
+        now: i64,
+    ) -> AppResult<()> {
+        if !throttle::lift(db, ip, now).await? {
+            return Err(AppError::NotFound);
+        }
+        self.audit(db, "suspension.lift", ip, String::new(), now)
+            .await
+    }
+
+    /// The audit log, newest first.
+    pub async fn audit_entries(
+        &self,
+        db: &impl ConnectionTrait,
+        page: u64,
+        page_size: u64,
+    ) -> AppResult<(Vec<audit_log::Model>, u64)> {
+        let select = audit_log::Entity::find().order_by_desc(audit_log::Column::Id);
+        let total = select.clone().count(db).await?;
+        let pages = total.div_ceil(page_size).max(1);
+        let page = page.clamp(1, pages);
+        let rows = select
+            .offset((page - 1) * page_size)
+            .limit(page_size)
+            .all(db)
+            .await?;
+        Ok((rows, pages))
+    }
+}

@@ -1,0 +1,304 @@
+//! A real browser (headless Chromium driven through ChromeDriver): an admin
+//! signs in through the hosted login, adds a client site, sees its secret
+//! once, reloads and no longer sees it, and deletes the site; a non-admin
+//! gets 403. A screenshot of the client list is kept under `target/`.
+//!
+//! Needs Debian's `chromium` and `chromium-driver`. Without them the test
+//! says so and passes, unless `PATTMAYNE_REQUIRE_BROWSER=1` (CI sets it).
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::helpers::spawn_app;
+
+const PASSWORD: &str = "correct horse battery staple";
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn browser_available() -> bool {
+    let present =
+        std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(CHROMEDRIVER).exists();
+    if !present {
+        assert!(
+            std::env::var("PATTMAYNE_REQUIRE_BROWSER").as_deref() != Ok("1"),
+            "PATTMAYNE_REQUIRE_BROWSER=1 but chromium/chromedriver are missing (apt-get install -y chromium chromium-driver)"
+        );
+        eprintln!(
+            "SKIPPED: the browser test needs chromium and chromium-driver (apt-get install -y chromium chromium-driver)"
+        );
+    }
+    present
+}
+
+async fn start_browser() -> (Driver, Client) {
+    // Several crates enable rustls backends; pick one for the process.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let driver = Driver(
+        Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver"),
+    );
+    let profile = std::env::temp_dir().join(format!(
+        "pattmayne-chrome-{}",
+        pattmayne_auth::crypto::random_hex(6)
+    ));
+    let caps = json!({
+        "goog:chromeOptions": {
+            "binary": CHROMIUM,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-quic", "--window-size=1280,900",
+                format!("--user-data-dir={}", profile.display()),
+            ]
+        }
+    });
+    let caps = caps.as_object().unwrap().clone();
+    let mut last_err = None;
+    for _ in 0..50 {
+        match ClientBuilder::rustls()
+            .expect("tls")
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(client) => return (driver, client),
+            Err(err) => {
+                last_err = Some(err);
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+    panic!("could not start a browser session: {last_err:?}");
+}
+
+fn artifact_dir() -> PathBuf {
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let dir = target.join("browser-artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn sign_in(browser: &Client, base: &str, path: &str, username: &str) {
+    browser.goto(&format!("{base}{path}")).await.unwrap();
+    // Anonymous: the hosted login, carrying the page we asked for.
+    let url = browser.current_url().await.unwrap();
+    assert_eq!(url.path(), "/login", "not sent to the login: {url}");
+    browser
+        .find(Locator::Id("username"))
+        .await
+        .unwrap()
+        .send_keys(username)
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("form[action='/login'] button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_admin_manages_a_client_site_in_a_real_browser() {
+    if !browser_available() {
+        return;
+    }
+    let app = spawn_app().await;
+    app.create_user("root", PASSWORD, true).await;
+    app.create_user("alice", PASSWORD, false).await;
+    let base = app.url("");
+    let (_driver, browser) = start_browser().await;
+
+    sign_in(&browser, &base, "/admin/clients", "root").await;
+    assert_eq!(
+        browser.current_url().await.unwrap().path(),
+        "/admin/clients"
+    );
+
+    // Add a client site.
+    browser
+        .find(Locator::LinkText("Add a client site"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Id("name"))
+        .await
+        .unwrap()
+        .send_keys("Browser Game")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Id("redirect_uris"))
+        .await
+        .unwrap()
+        .send_keys("https://browser-game.example/callback")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css(
+            "form[action='/admin/clients'] button[type=submit]",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    // Its credentials, once, with a working copy button (the script ran).
+    let secret = browser
+        .find(Locator::Id("client-secret"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let client_id = browser
+        .find(Locator::Id("client-id"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(secret.len() >= 43, "secret {secret:?}");
+    assert!(browser.find(Locator::Id("jwt-secret")).await.is_ok());
+    assert!(
+        browser
+            .find(Locator::Css("[data-copy-target='client-secret']"))
+            .await
+            .unwrap()
+            .is_displayed()
+            .await
+            .unwrap()
+    );
+    assert!(
+        browser
+            .source()
+            .await
+            .unwrap()
+            .contains("You will not see these again")
+    );
+
+    // Reload: gone.
+    browser.refresh().await.unwrap();
+    let source = browser.source().await.unwrap();
+    assert!(
+        !source.contains(&secret),
+        "the secret is shown again after a reload"
+    );
+    assert!(browser.find(Locator::Id("secret-gone")).await.is_ok());
+
+    // The list shows it; keep a screenshot as a CI artifact.
+    browser
+        .goto(&format!("{base}/admin/clients"))
+        .await
+        .unwrap();
+    let table = browser
+        .find(Locator::Id("client-list"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(table.contains("Browser Game") && table.contains(&client_id));
+    let png = browser.screenshot().await.unwrap();
+    let shot = artifact_dir().join("admin-client-list.png");
+    std::fs::write(&shot, &png).unwrap();
+    assert!(png.len() > 1000 && png.starts_with(b"\x89PNG"));
+
+    // Delete it, through the confirmation page.
+    browser
+        .find(Locator::LinkText("Browser Game"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .find(Locator::LinkText("Delete…"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(
+        browser
+            .source()
+            .await
+            .unwrap()
+            .contains("Delete this client site?")
+    );
+    browser
+        .find(Locator::Id("confirm"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(
+        browser.current_url().await.unwrap().path(),
+        "/admin/clients"
+    );
+    assert!(!browser.source().await.unwrap().contains("Browser Game"));
+    assert!(
+        pattmayne_auth::domain::clients::find(&app.state.db, &client_id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // Sign out; a non-admin gets 403.
+    browser
+        .find(Locator::Css("form[action='/logout'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    sign_in(&browser, &base, "/admin/clients", "alice").await;
+    let source = browser.source().await.unwrap();
+    assert!(
+        source.contains("403") && source.contains("This page is for administrators."),
+        "{source}"
+    );
+    assert_eq!(
+        browser.title().await.unwrap(),
+        "403 Forbidden · Pattmayne Auth"
+    );
+
+    browser.close().await.unwrap();
+}
