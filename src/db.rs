@@ -33,28 +33,34 @@ pub enum DbStartError {
 pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbStartError> {
     let url = config.database_url.expose_secret().to_owned();
     let shown = redact_url(&url);
-    let mut options = ConnectOptions::new(url.clone());
     let sqlite = url.starts_with("sqlite:");
-    options
-        .max_connections(config.database_max_connections)
-        .min_connections(if sqlite { 1 } else { 2 })
-        .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(10))
-        .sqlx_logging(false)
-        .map_sqlx_sqlite_opts(|opts| {
-            opts.journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(10))
-                .foreign_keys(true)
-        });
-
     let deadline = Instant::now() + config.database_connect_timeout;
     let mut delay = Duration::from_millis(200);
     loop {
-        let attempt = match Database::connect(options.clone()).await {
-            Ok(db) => db.ping().await.map(|()| db),
-            Err(err) => Err(err),
+        let mut options = ConnectOptions::new(url.clone());
+        options
+            .max_connections(config.database_max_connections)
+            .min_connections(if sqlite { 1 } else { 2 })
+            .connect_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(10))
+            .sqlx_logging(false)
+            .map_sqlx_sqlite_opts(|opts| {
+                opts.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true)
+            });
+        // Each attempt may take only what is left of the overall budget.
+        let budget = deadline
+            .saturating_duration_since(Instant::now())
+            .max(Duration::from_millis(500));
+        let attempt = async {
+            let db = Database::connect(options).await?;
+            db.ping().await.map(|()| db)
         };
+        let attempt = tokio::time::timeout(budget, attempt)
+            .await
+            .unwrap_or_else(|_| Err(DbErr::Custom("timed out connecting".into())));
         match attempt {
             Ok(db) => return Ok(db),
             Err(err) if is_permanent(&err) => {
