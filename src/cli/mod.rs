@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod clients;
 mod healthcheck;
+mod keys;
 mod suspensions;
 mod users;
 
@@ -46,6 +47,11 @@ pub enum Command {
     Client {
         #[command(subcommand)]
         command: clients::ClientCommand,
+    },
+    /// List or rotate the server's token-signing keys (RS256, EdDSA).
+    Keys {
+        #[command(subcommand)]
+        command: keys::KeysCommand,
     },
     /// List or lift IP address suspensions.
     Suspension {
@@ -87,6 +93,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Client { command } => {
             clients::run(command, &config, &database(&config).await?).await
         }
+        Command::Keys { command } => keys::run(command, &database(&config).await?).await,
         Command::Suspension { command } => {
             suspensions::run(command, &database(&config).await?).await
         }

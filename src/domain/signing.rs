@@ -145,6 +145,15 @@ impl Signer {
         Ok(active)
     }
 
+    /// Retires the current keys (see [`rotate_keys`]) and forgets this
+    /// instance's cached ones. Other instances move to the new keys within
+    /// `KEY_CACHE_SECS`; the retired keys stay published long enough for that.
+    pub async fn rotate(&self, db: &impl ConnectionTrait, now: i64) -> AppResult<Vec<String>> {
+        let retired = rotate_keys(db, now).await?;
+        self.active.lock().await.clear();
+        Ok(retired)
+    }
+
     /// Makes sure a key of each server algorithm exists (so the JWKS is
     /// complete before the first token is signed).
     pub async fn ensure_keys(
@@ -259,8 +268,94 @@ async fn generate(
     Ok(row)
 }
 
+/// Verifies an access JWT the way a client site would, from the server's
+/// side: HS256 with the audience client's own secret, RS256/EdDSA with the
+/// published key named by `kid`. Checks signature, issuer and expiry.
+/// `None` for anything that is not a valid access token of ours.
+pub async fn verify_access_token(
+    db: &impl ConnectionTrait,
+    keys: &Keys,
+    issuer: &str,
+    token: &str,
+    now: i64,
+) -> AppResult<Option<(AccessClaims, client::Model)>> {
+    let Ok(header) = jsonwebtoken::decode_header(token) else {
+        return Ok(None);
+    };
+    // The audience, unverified, only to find whose key to verify with.
+    let Some(aud) = unverified_audience(token) else {
+        return Ok(None);
+    };
+    let Some(client) = clients::find(db, &aud).await? else {
+        return Ok(None);
+    };
+    let Ok(client_alg) = client.token_alg.parse::<TokenAlg>() else {
+        return Ok(None);
+    };
+    if jwt_algorithm(client_alg) != header.alg {
+        return Ok(None);
+    }
+    let key = match client_alg {
+        TokenAlg::HS256 => match clients::jwt_secret(keys, &client)? {
+            Some(secret) => jsonwebtoken::DecodingKey::from_secret(secret.as_bytes())
+                .map_err(|e| AppError::internal(format!("HS256 key: {e}")))?,
+            None => return Ok(None),
+        },
+        _ => {
+            let Some(kid) = header.kid else {
+                return Ok(None);
+            };
+            let Some(row) = signing_key::Entity::find_by_id(kid).one(db).await? else {
+                return Ok(None);
+            };
+            let Ok(jwk) = serde_json::from_str::<jsonwebtoken::jwk::Jwk>(&row.public_jwk) else {
+                return Ok(None);
+            };
+            match jsonwebtoken::DecodingKey::from_jwk(&jwk) {
+                Ok(key) => key,
+                Err(_) => return Ok(None),
+            }
+        }
+    };
+    let mut validation = jsonwebtoken::Validation::new(header.alg);
+    validation.set_audience(&[&client.client_id]);
+    validation.set_issuer(&[issuer]);
+    validation.leeway = 0;
+    let claims = match jsonwebtoken::decode::<AccessClaims>(token, &key, &validation) {
+        Ok(data) if data.claims.exp > now => data.claims,
+        _ => return Ok(None),
+    };
+    Ok(Some((claims, client)))
+}
+
+fn unverified_audience(token: &str) -> Option<String> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    value.get("aud")?.as_str().map(str::to_owned)
+}
+
+/// Retires the current RS256 and EdDSA keys: new tokens are signed with
+/// fresh keys at once, while the retired ones stay in the JWKS until every
+/// token they signed has expired. Returns the retired key ids.
+async fn rotate_keys(db: &impl ConnectionTrait, now: i64) -> AppResult<Vec<String>> {
+    let current = signing_key::Entity::find()
+        .filter(signing_key::Column::RetiredAt.is_null())
+        .all(db)
+        .await?;
+    signing_key::Entity::update_many()
+        .col_expr(
+            signing_key::Column::RetiredAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(signing_key::Column::RetiredAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(current.into_iter().map(|k| k.kid).collect())
+}
+
 /// The public keys to publish: every active key, and retired keys whose
-/// tokens may still be valid (retired less than `max_token_ttl` ago).
+/// tokens may still be valid.
 pub async fn published_jwks(
     db: &impl ConnectionTrait,
     now: i64,
@@ -270,7 +365,9 @@ pub async fn published_jwks(
         .filter(
             Condition::any()
                 .add(signing_key::Column::RetiredAt.is_null())
-                .add(signing_key::Column::RetiredAt.gt(now - max_token_ttl)),
+                // Instances may sign with a key for up to KEY_CACHE_SECS after
+                // it was retired elsewhere; its tokens live max_token_ttl more.
+                .add(signing_key::Column::RetiredAt.gt(now - max_token_ttl - KEY_CACHE_SECS)),
         )
         .order_by_desc(signing_key::Column::CreatedAt)
         .all(db)

@@ -1,5 +1,5 @@
 //! The client-facing endpoints (the seed's "external routes"): authorize,
-//! token, revoke, back-channel logout, discovery and JWKS.
+//! token, revoke, introspect, userinfo, back-channel logout, discovery and JWKS.
 
 pub mod authorize;
 pub mod client_auth;
@@ -7,6 +7,7 @@ pub mod discovery;
 pub mod params;
 pub mod revoke;
 pub mod token;
+pub mod userinfo;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -21,6 +22,11 @@ pub fn router() -> Router<AppState> {
         .route(routes::TOKEN, post(token::token))
         .route(routes::REVOKE, post(revoke::revoke))
         .route(routes::BACKCHANNEL_LOGOUT, post(revoke::backchannel_logout))
+        .route(
+            routes::USERINFO,
+            get(userinfo::userinfo).post(userinfo::userinfo),
+        )
+        .route(routes::INTROSPECT, post(userinfo::introspect))
         .route(routes::JWKS, get(discovery::jwks))
         .route(routes::OAUTH_METADATA, get(discovery::metadata))
         .route(routes::OPENID_CONFIGURATION, get(discovery::metadata))

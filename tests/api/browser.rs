@@ -4,7 +4,7 @@
 //! gets 403. A screenshot of the client list is kept under `target/`.
 //!
 //! Needs Debian's `chromium` and `chromium-driver`. Without them the test
-//! says so and passes, unless `PATTMAYNE_REQUIRE_BROWSER=1` (CI sets it).
+//! says so and passes, unless `PATTMAYNE_CI=1` (`.ci/run` sets it).
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -33,8 +33,8 @@ fn browser_available() -> bool {
         std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(CHROMEDRIVER).exists();
     if !present {
         assert!(
-            std::env::var("PATTMAYNE_REQUIRE_BROWSER").as_deref() != Ok("1"),
-            "PATTMAYNE_REQUIRE_BROWSER=1 but chromium/chromedriver are missing (apt-get install -y chromium chromium-driver)"
+            std::env::var("PATTMAYNE_CI").as_deref() != Ok("1"),
+            "PATTMAYNE_CI=1 but chromium/chromedriver are missing (apt-get install -y chromium chromium-driver)"
         );
         eprintln!(
             "SKIPPED: the browser test needs chromium and chromium-driver (apt-get install -y chromium chromium-driver)"

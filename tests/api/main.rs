@@ -7,4 +7,6 @@ mod accounts;
 mod admin;
 mod browser;
 mod foundation;
+mod instances;
 mod oauth;
+mod oidc;

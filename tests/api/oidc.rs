@@ -1,0 +1,190 @@
+//! OpenID Connect and RFC 7662 extras: userinfo, introspection, signing-key rotation.
+
+use jsonwebtoken::jwk::JwkSet;
+use pattmayne_auth::domain::clients::TokenAlg;
+use serde_json::Value;
+
+use crate::helpers::{TestApp, TestClient, pkce_pair, spawn_app};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+fn s(v: &Value, key: &str) -> String {
+    v[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("{key} missing in {v}"))
+        .to_owned()
+}
+
+async fn tokens_with_scope(
+    app: &TestApp,
+    client: &TestClient,
+    scope: &str,
+) -> (reqwest::Client, Value) {
+    let browser = app.new_client(None);
+    app.login_with(&browser, "alice", PASSWORD).await;
+    let (verifier, challenge) = pkce_pair();
+    let res = browser
+        .get(app.url(&app.authorize_path(client, &challenge, &[("scope", scope)])))
+        .send()
+        .await
+        .unwrap();
+    let code = crate::helpers::location_params(&res)["code"].clone();
+    let tokens = app.exchange(client, &code, &verifier).await;
+    (browser, tokens)
+}
+
+async fn userinfo(app: &TestApp, token: &str) -> reqwest::Response {
+    app.client
+        .get(app.url("/oauth2/userinfo"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn introspect(app: &TestApp, client: &TestClient, token: &str) -> Value {
+    let res = app
+        .client
+        .post(app.url("/oauth2/introspect"))
+        .basic_auth(&client.client_id, Some(&client.client_secret))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn userinfo_answers_for_a_valid_access_token_while_the_session_lasts() {
+    let app = spawn_app().await;
+    let alice = app.create_user("alice", PASSWORD, false).await;
+    let hs = app.register_client("Game", TokenAlg::HS256).await;
+    let ed = app.register_client("Keys", TokenAlg::EdDSA).await;
+    let (browser, tokens) = tokens_with_scope(&app, &hs, "openid profile email").await;
+    let res = userinfo(&app, &s(&tokens, "access_token")).await;
+    assert_eq!(res.status(), 200);
+    let info: Value = res.json().await.unwrap();
+    assert_eq!(info["sub"], alice.id.as_str());
+    assert_eq!(info["preferred_username"], "alice");
+    assert_eq!(info["email"], "alice@example.com");
+    let (_, ed_tokens) = tokens_with_scope(&app, &ed, "openid").await;
+    let info: Value = userinfo(&app, &s(&ed_tokens, "access_token"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        info.get("email").is_none(),
+        "email given without the email scope"
+    );
+
+    // A forged or garbled token: 401 with a Bearer challenge.
+    let mut forged = s(&tokens, "access_token");
+    forged.pop();
+    for bad in [forged.as_str(), "nonsense", ""] {
+        let res = userinfo(&app, bad).await;
+        assert_eq!(res.status(), 401);
+        assert!(
+            res.headers()["www-authenticate"]
+                .to_str()
+                .unwrap()
+                .starts_with("Bearer")
+        );
+    }
+    // After sign-out, the (unexpired) token no longer opens userinfo.
+    let csrf = app.csrf(&browser, "/account").await;
+    browser
+        .post(app.url("/logout"))
+        .form(&[("csrf_token", csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        userinfo(&app, &s(&tokens, "access_token")).await.status(),
+        401
+    );
+}
+
+#[tokio::test]
+async fn introspection_reports_only_the_callers_live_tokens() {
+    let app = spawn_app().await;
+    app.create_user("alice", PASSWORD, false).await;
+    let a = app.register_client("Alpha", TokenAlg::HS256).await;
+    let b = app.register_client("Beta", TokenAlg::RS256).await;
+    let (_, tokens) = tokens_with_scope(&app, &a, "openid profile").await;
+    let access = s(&tokens, "access_token");
+    let refresh = s(&tokens, "refresh_token");
+
+    let info = introspect(&app, &a, &access).await;
+    assert_eq!(info["active"], true);
+    assert_eq!(info["client_id"], a.client_id.as_str());
+    assert_eq!(info["username"], "alice");
+    let info = introspect(&app, &a, &refresh).await;
+    assert_eq!(info["active"], true);
+    assert_eq!(info["token_type"], "refresh_token");
+    // Another client learns nothing.
+    assert_eq!(
+        introspect(&app, &b, &access).await,
+        serde_json::json!({"active": false})
+    );
+    assert_eq!(
+        introspect(&app, &b, &refresh).await,
+        serde_json::json!({"active": false})
+    );
+    // A rotated refresh token is no longer active; garbage never is.
+    app.refresh(&a, &refresh).await;
+    assert_eq!(introspect(&app, &a, &refresh).await["active"], false);
+    assert_eq!(introspect(&app, &a, "garbage").await["active"], false);
+    // Without client authentication: 401.
+    let res = app
+        .client
+        .post(app.url("/oauth2/introspect"))
+        .form(&[("token", access.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+}
+
+#[tokio::test]
+async fn rotated_signing_keys_stay_published_while_their_tokens_live() {
+    let app = spawn_app().await;
+    app.create_user("alice", PASSWORD, false).await;
+    let rs = app.register_client("Rsa", TokenAlg::RS256).await;
+    let (_, before) = tokens_with_scope(&app, &rs, "openid").await;
+    let old_kid = jsonwebtoken::decode_header(&s(&before, "access_token"))
+        .unwrap()
+        .kid
+        .unwrap();
+
+    let retired = app
+        .state
+        .signer
+        .rotate(&app.state.db, pattmayne_auth::clock::now())
+        .await
+        .unwrap();
+    assert!(retired.contains(&old_kid));
+    let (_, after) = tokens_with_scope(&app, &rs, "openid").await;
+    let new_kid = jsonwebtoken::decode_header(&s(&after, "access_token"))
+        .unwrap()
+        .kid
+        .unwrap();
+    assert_ne!(old_kid, new_kid);
+
+    let jwks: JwkSet = app.get("/oauth2/jwks").await.json().await.unwrap();
+    assert!(
+        jwks.find(&old_kid).is_some(),
+        "the retired key vanished while its tokens live"
+    );
+    assert!(jwks.find(&new_kid).is_some());
+    // Both tokens still verify (userinfo checks the signature with the published key).
+    assert_eq!(
+        userinfo(&app, &s(&before, "access_token")).await.status(),
+        200
+    );
+    assert_eq!(
+        userinfo(&app, &s(&after, "access_token")).await.status(),
+        200
+    );
+}
