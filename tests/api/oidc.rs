@@ -153,7 +153,7 @@ async fn rotated_signing_keys_stay_published_while_their_tokens_live() {
     app.create_user("alice", PASSWORD, false).await;
     let rs = app.register_client("Rsa", TokenAlg::RS256).await;
     let (_, before) = tokens_with_scope(&app, &rs, "openid").await;
-    let old_kid = jsonwebtoken::decode_header(&s(&before, "access_token"))
+    let old_kid = jsonwebtoken::decode_header(s(&before, "access_token"))
         .unwrap()
         .kid
         .unwrap();
@@ -166,7 +166,7 @@ async fn rotated_signing_keys_stay_published_while_their_tokens_live() {
         .unwrap();
     assert!(retired.contains(&old_kid));
     let (_, after) = tokens_with_scope(&app, &rs, "openid").await;
-    let new_kid = jsonwebtoken::decode_header(&s(&after, "access_token"))
+    let new_kid = jsonwebtoken::decode_header(s(&after, "access_token"))
         .unwrap()
         .kid
         .unwrap();
