@@ -63,6 +63,7 @@ pub mod templates {
     pub const LOGIN: &str = "login.html";
     pub const REGISTER: &str = "register.html";
     pub const ACCOUNT: &str = "account.html";
+    pub const LOGOUT: &str = "logout.html";
     pub const ADMIN_LAYOUT: &str = "admin/layout.html";
     pub const ADMIN_CLIENTS: &str = "admin/clients.html";
     pub const ADMIN_CLIENT_NEW: &str = "admin/client_new.html";

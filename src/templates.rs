@@ -15,6 +15,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("login.html", include_str!("../templates/login.html")),
     ("register.html", include_str!("../templates/register.html")),
     ("account.html", include_str!("../templates/account.html")),
+    ("logout.html", include_str!("../templates/logout.html")),
     (
         "admin/layout.html",
         include_str!("../templates/admin/layout.html"),

@@ -328,6 +328,49 @@ pub async fn verify_access_token(
     Ok(Some((claims, client)))
 }
 
+/// What an `id_token_hint` tells: whose id_token it was, for which client
+/// and sign-in session.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct IdTokenHint {
+    pub aud: String,
+    pub sub: String,
+    pub sid: Option<String>,
+}
+
+/// Verifies an id_token we issued (RS256, published key, our issuer),
+/// accepting an expired one: RP-initiated logout hints are often old.
+pub async fn verify_id_token_hint(
+    db: &impl ConnectionTrait,
+    issuer: &str,
+    token: &str,
+) -> AppResult<Option<IdTokenHint>> {
+    let Ok(header) = jsonwebtoken::decode_header(token) else {
+        return Ok(None);
+    };
+    let Some(kid) = header.kid.filter(|_| header.alg == Algorithm::RS256) else {
+        return Ok(None);
+    };
+    let Some(row) = signing_key::Entity::find_by_id(kid).one(db).await? else {
+        return Ok(None);
+    };
+    let Ok(jwk) = serde_json::from_str::<jsonwebtoken::jwk::Jwk>(&row.public_jwk) else {
+        return Ok(None);
+    };
+    let Ok(key) = jsonwebtoken::DecodingKey::from_jwk(&jwk) else {
+        return Ok(None);
+    };
+    let mut validation = jsonwebtoken::Validation::new(Algorithm::RS256);
+    validation.validate_exp = false;
+    validation.validate_aud = false;
+    validation.required_spec_claims.clear();
+    validation.set_issuer(&[issuer]);
+    Ok(
+        jsonwebtoken::decode::<IdTokenHint>(token, &key, &validation)
+            .ok()
+            .map(|data| data.claims),
+    )
+}
+
 fn unverified_audience(token: &str) -> Option<String> {
     let payload = token.split('.').nth(1)?;
     let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;

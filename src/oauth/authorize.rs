@@ -334,7 +334,7 @@ impl Authorizer for DbAuthorizer {
             user_id,
             sso_session_id: grant.owner_id,
             redirect_uri: self.redirect_uri.clone(),
-            scope: grant.scope.to_string(),
+            scope: canonical_scope(&grant.scope),
             code_challenge: challenge,
             nonce: self.nonce.clone(),
         };
@@ -349,6 +349,17 @@ impl Authorizer for DbAuthorizer {
         // Codes are redeemed by our own token endpoint.
         Err(())
     }
+}
+
+/// A scope as a string in a stable order (oxide-auth keeps scopes in a set).
+fn canonical_scope(scope: &Scope) -> String {
+    let asked: Vec<&str> = scope.iter().collect();
+    SUPPORTED_SCOPES
+        .iter()
+        .filter(|s| asked.contains(s))
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The resource owner's consent is the SSO session: signed in means yes.

@@ -22,6 +22,7 @@ pub async fn metadata(State(state): State<AppState>) -> Response {
         "introspection_endpoint": at(routes::INTROSPECT),
         "userinfo_endpoint": at(routes::USERINFO),
         "jwks_uri": at(routes::JWKS),
+        "end_session_endpoint": at(routes::LOGOUT),
         "backchannel_logout_endpoint": at(routes::BACKCHANNEL_LOGOUT),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],

@@ -1,4 +1,4 @@
-//! `GET /account`, `POST /logout`, `POST /account/sign-out-everywhere`.
+//! `GET /account` and `POST /account/sign-out-everywhere`.
 
 use axum::Form;
 use axum::extract::State;
@@ -11,7 +11,7 @@ use crate::domain::sso;
 use crate::error::AppResult;
 use crate::resources::{routes, templates};
 use crate::state::AppState;
-use crate::web::auth::{CurrentUser, Visitor};
+use crate::web::auth::CurrentUser;
 
 /// Any form whose only field is the CSRF token.
 #[derive(Deserialize)]
@@ -56,22 +56,6 @@ pub async fn show(State(state): State<AppState>, me: CurrentUser) -> AppResult<R
         .templates
         .render(templates::ACCOUNT, me.page(page).await?)?
         .into_response())
-}
-
-/// `POST /logout`: ends this browser's SSO session (and every refresh token
-/// issued under it), then forgets the browser's session.
-pub async fn logout(
-    State(state): State<AppState>,
-    visitor: Visitor,
-    Form(form): Form<CsrfForm>,
-) -> AppResult<Response> {
-    visitor.session.verify_csrf(&form.csrf_token).await?;
-    if let Some(signed_in) = &visitor.signed_in {
-        sso::end(&state.db, &signed_in.sso.id, crate::clock::now()).await?;
-        tracing::info!(user_id = %signed_in.user.id, "signed out");
-    }
-    visitor.session.sign_out().await?;
-    Ok(Redirect::to(routes::HOME).into_response())
 }
 
 /// `POST /account/sign-out-everywhere`: ends every session of this person.

@@ -8,6 +8,7 @@ pub mod client_ip;
 pub mod device;
 pub mod health;
 pub mod login;
+pub mod logout;
 pub mod register;
 pub mod session;
 
@@ -30,7 +31,10 @@ pub fn router() -> Router<AppState> {
         .route(routes::HOME, get(home))
         .route(routes::LOGIN, get(login::show).post(login::submit))
         .route(routes::REGISTER, get(register::show).post(register::submit))
-        .route(routes::LOGOUT, post(account::logout))
+        .route(
+            routes::LOGOUT,
+            get(logout::rp_initiated).post(logout::submit),
+        )
         .route(routes::ACCOUNT, get(account::show))
         .route(
             routes::ACCOUNT_SIGN_OUT_EVERYWHERE,

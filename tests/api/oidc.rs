@@ -188,3 +188,134 @@ async fn rotated_signing_keys_stay_published_while_their_tokens_live() {
         200
     );
 }
+
+fn enc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[tokio::test]
+async fn rp_initiated_logout_with_the_sessions_id_token_signs_out_and_returns() {
+    let app = spawn_app().await;
+    app.create_user("alice", PASSWORD, false).await;
+    let client = app.register_client("Game", TokenAlg::HS256).await;
+    let other = app.register_client("Other", TokenAlg::HS256).await;
+    let (browser, tokens) = tokens_with_scope(&app, &client, "openid").await;
+    let id_token = s(&tokens, "id_token");
+    let path = |uri: &str| {
+        format!(
+            "/logout?id_token_hint={id_token}&post_logout_redirect_uri={}&state=bye",
+            enc(uri)
+        )
+    };
+
+    // A return address not registered for the client: refused, still signed in.
+    let res = browser
+        .get(app.url(&path("https://evil.example/")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let res = browser
+        .get(app.url(&path(&other.redirect_uri)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400, "another client's URI was accepted");
+    assert_eq!(
+        browser
+            .get(app.url("/account"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    let res = browser
+        .get(app.url(&path(&client.redirect_uri)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        res.headers()["location"].to_str().unwrap(),
+        format!("{}?state=bye", client.redirect_uri)
+    );
+    assert_eq!(
+        browser
+            .get(app.url("/account"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303
+    );
+    assert_eq!(
+        app.refresh(&client, &s(&tokens, "refresh_token"))
+            .await
+            .status(),
+        400
+    );
+}
+
+#[tokio::test]
+async fn rp_initiated_logout_without_a_matching_hint_asks_first() {
+    let app = spawn_app().await;
+    app.create_user("alice", PASSWORD, false).await;
+    let client = app.register_client("Game", TokenAlg::HS256).await;
+    let (browser, _) = tokens_with_scope(&app, &client, "openid").await;
+    let path = format!(
+        "/logout?client_id={}&post_logout_redirect_uri={}&state=s2",
+        client.client_id,
+        enc(&client.redirect_uri)
+    );
+    // A page (or an attacker's link) cannot sign anyone out with a bare GET.
+    let res = browser.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Sign out?"));
+    assert_eq!(
+        browser
+            .get(app.url("/account"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    // Confirming signs out and returns to the client site.
+    let csrf = crate::helpers::csrf_from(&page);
+    let res = browser
+        .post(app.url("/logout"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("client_id", &client.client_id),
+            ("post_logout_redirect_uri", &client.redirect_uri),
+            ("state", "s2"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.headers()["location"].to_str().unwrap(),
+        format!("{}?state=s2", client.redirect_uri)
+    );
+    assert_eq!(
+        browser
+            .get(app.url("/account"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303
+    );
+    // Signed out already: straight back. A forged hint: refused.
+    let res = browser.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    let res = browser
+        .get(app.url("/logout?id_token_hint=eyJhbGciOiJub25lIn0.e30."))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+}
