@@ -74,6 +74,10 @@ async fn start(db: &str, argon2_owasp: bool) -> Server {
             .expect("create bench database");
         let mut url = url::Url::parse(&admin).expect("BENCH_PG_URL");
         url.set_path(&name);
+        // e.g. BENCH_PG_OPTIONS="-c synchronous_commit=off" to see what durability costs.
+        if let Ok(options) = std::env::var("BENCH_PG_OPTIONS") {
+            url.query_pairs_mut().append_pair("options", &options);
+        }
         (url.to_string(), Some((admin, name)))
     } else {
         let file =
@@ -89,7 +93,10 @@ async fn start(db: &str, argon2_owasp: bool) -> Server {
             std::env::temp_dir().display().to_string(),
         ),
         ("AUTH_LOGIN_MAX_FAILURES".into(), "100000".into()),
-        ("DATABASE_MAX_CONNECTIONS".into(), "32".into()),
+        (
+            "DATABASE_MAX_CONNECTIONS".into(),
+            std::env::var("BENCH_DB_MAX_CONNECTIONS").unwrap_or_else(|_| "32".into()),
+        ),
         ("RUST_LOG".into(), "warn".into()),
     ];
     if !argon2_owasp {
@@ -301,7 +308,15 @@ fn print_row(scenario: &str, db: &str, concurrency: usize, s: &Stats) {
     );
 }
 
-const DURATION: Duration = Duration::from_secs(10);
+/// How long each run lasts (`BENCH_SECS`, default 10).
+fn run_time() -> Duration {
+    Duration::from_secs(
+        std::env::var("BENCH_SECS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(10),
+    )
+}
 
 async fn bench_refresh(db: &str, concurrency: usize) {
     let mut server = start(db, false).await;
@@ -321,6 +336,7 @@ async fn bench_refresh(db: &str, concurrency: usize) {
         .expect("client");
     let latencies = Arc::new(Mutex::new(Vec::new()));
     let errors = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let duration = run_time();
     let started = Instant::now();
     let workers: Vec<_> = tokens
         .into_iter()
@@ -334,7 +350,7 @@ async fn bench_refresh(db: &str, concurrency: usize) {
             );
             tokio::spawn(async move {
                 let mut mine = Vec::new();
-                while started.elapsed() < DURATION {
+                while started.elapsed() < duration {
                     let t = Instant::now();
                     let res = api
                         .post(format!("{base}/oauth2/token"))
@@ -390,6 +406,7 @@ async fn bench_code(db: &str, concurrency: usize) {
     }
     let api = reqwest::Client::new();
     let latencies = Arc::new(Mutex::new(Vec::new()));
+    let duration = run_time();
     let started = Instant::now();
     let workers: Vec<_> = browsers
         .into_iter()
@@ -398,7 +415,7 @@ async fn bench_code(db: &str, concurrency: usize) {
                 (api.clone(), base.clone(), client.clone(), latencies.clone());
             tokio::spawn(async move {
                 let mut mine = Vec::new();
-                while started.elapsed() < DURATION {
+                while started.elapsed() < duration {
                     let t = Instant::now();
                     code_round_trip(&base, &b, &api, &client).await;
                     mine.push(t.elapsed());
@@ -421,13 +438,14 @@ async fn bench_login(db: &str, concurrency: usize) {
     let base = server.base.clone();
     register(&base, &browser(), "bencher").await;
     let latencies = Arc::new(Mutex::new(Vec::new()));
+    let duration = run_time();
     let started = Instant::now();
     let workers: Vec<_> = (0..concurrency)
         .map(|_| {
             let (base, latencies) = (base.clone(), latencies.clone());
             tokio::spawn(async move {
                 let mut mine = Vec::new();
-                while started.elapsed() < DURATION {
+                while started.elapsed() < duration {
                     let b = browser();
                     let page = b
                         .get(format!("{base}/login"))
@@ -462,7 +480,7 @@ async fn bench_login(db: &str, concurrency: usize) {
         tokio::spawn(async move {
             let http = reqwest::Client::new();
             let mut seen = Vec::new();
-            while started.elapsed() < DURATION {
+            while started.elapsed() < duration {
                 let t = Instant::now();
                 if http
                     .get(format!("{base}/healthz"))
@@ -512,7 +530,7 @@ async fn main() {
     println!(
         "pattmayne-auth load test: {} cores, {}s per run",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
-        DURATION.as_secs()
+        run_time().as_secs()
     );
     for scenario in &scenarios {
         for db in &dbs {

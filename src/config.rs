@@ -35,7 +35,7 @@ pub struct Settings {
     #[arg(long, env = "DATABASE_PASSWORD_FILE")]
     pub database_password_file: Option<PathBuf>,
 
-    /// Largest number of pooled database connections.
+    /// Largest number of pooled database connections (SQLite uses at most 4).
     #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 32)]
     pub database_max_connections: u32,
 

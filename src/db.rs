@@ -12,6 +12,9 @@ use secrecy::ExposeSecret;
 
 use crate::config::{Config, redact_url};
 
+/// Most pooled connections to an SQLite file.
+const SQLITE_MAX_CONNECTIONS: u32 = 4;
+
 /// Why the server could not get a working database.
 #[derive(Debug, thiserror::Error)]
 pub enum DbStartError {
@@ -38,8 +41,15 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbStartError
     let mut delay = Duration::from_millis(200);
     loop {
         let mut options = ConnectOptions::new(url.clone());
+        // SQLite has one writer at a time; more connections only wait in its
+        // busy handler's sleeps (measured: p99 665 ms at 32, 121 ms at 4).
+        let max_connections = if sqlite {
+            config.database_max_connections.min(SQLITE_MAX_CONNECTIONS)
+        } else {
+            config.database_max_connections
+        };
         options
-            .max_connections(config.database_max_connections)
+            .max_connections(max_connections)
             .min_connections(if sqlite { 1 } else { 2 })
             .connect_timeout(Duration::from_secs(5))
             .acquire_timeout(Duration::from_secs(10))

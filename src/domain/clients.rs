@@ -10,8 +10,8 @@ use std::str::FromStr;
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, Set, TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
+    PaginatorTrait, QueryFilter, QueryOrder, Set, Statement, TransactionSession, TransactionTrait,
 };
 use serde::Serialize;
 
@@ -211,6 +211,74 @@ async fn insert_uris(
     .exec(db)
     .await?;
     Ok(())
+}
+
+/// A client row and whether the caller's address is suspended, in one round
+/// trip: what every authenticated API request needs first.
+#[derive(Debug, FromQueryResult)]
+struct ClientAndAddress {
+    ip_suspended_until: Option<i64>,
+    client_id: Option<String>,
+    name: Option<String>,
+    secret_hash: Option<String>,
+    token_alg: Option<String>,
+    jwt_secret_enc: Option<String>,
+    enabled: Option<bool>,
+    created_at: Option<i64>,
+    updated_at: Option<i64>,
+}
+
+/// The client `client_id` names (if any), and until when `ip` is suspended (if it is).
+pub async fn find_with_suspension(
+    db: &impl ConnectionTrait,
+    client_id: &str,
+    ip: &str,
+    now: i64,
+) -> Result<(Option<client::Model>, Option<i64>), DbErr> {
+    let sql = "SELECT t.suspended_until AS ip_suspended_until, c.client_id, c.name, c.secret_hash, c.token_alg, \
+               c.jwt_secret_enc, c.enabled, c.created_at, c.updated_at \
+               FROM (SELECT 1 AS one) AS q \
+               LEFT JOIN ip_throttle t ON t.ip = $1 \
+               LEFT JOIN clients c ON c.client_id = $2";
+    let stmt = Statement::from_sql_and_values(
+        db.get_database_backend(),
+        sql,
+        [ip.into(), client_id.into()],
+    );
+    let Some(row) = ClientAndAddress::find_by_statement(stmt).one(db).await? else {
+        return Ok((None, None));
+    };
+    let suspended = row.ip_suspended_until.filter(|&until| until > now);
+    let client = match (
+        row.client_id,
+        row.name,
+        row.secret_hash,
+        row.token_alg,
+        row.enabled,
+        row.created_at,
+        row.updated_at,
+    ) {
+        (
+            Some(client_id),
+            Some(name),
+            Some(secret_hash),
+            Some(token_alg),
+            Some(enabled),
+            Some(created_at),
+            Some(updated_at),
+        ) => Some(client::Model {
+            client_id,
+            name,
+            secret_hash,
+            token_alg,
+            jwt_secret_enc: row.jwt_secret_enc,
+            enabled,
+            created_at,
+            updated_at,
+        }),
+        _ => None,
+    };
+    Ok((client, suspended))
 }
 
 /// A client by id (enabled or not).

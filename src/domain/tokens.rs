@@ -15,12 +15,12 @@
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
-    Statement, TransactionSession, TransactionTrait, Value,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, Set, Statement, TransactionSession, TransactionTrait, Value,
 };
 
 use crate::crypto::{Keys, hash_token, random_id, random_token};
-use crate::entities::{authorization_code, refresh_token};
+use crate::entities::{authorization_code, refresh_token, user};
 use crate::error::is_unique_violation;
 use crate::resources::AUTHORIZATION_CODE_TTL_SECS;
 
@@ -217,6 +217,118 @@ fn issued(token: String, row: refresh_token::Model) -> IssuedRefresh {
     }
 }
 
+/// A rotation's result: the successor, and the person it belongs to.
+#[derive(Debug, Clone)]
+pub struct Rotated {
+    pub issued: IssuedRefresh,
+    pub username: String,
+    pub disabled: bool,
+}
+
+/// The old token's row as a winning rotation returns it, with its person.
+#[derive(Debug, FromQueryResult)]
+struct Claimed {
+    family_id: String,
+    user_id: String,
+    sso_session_id: String,
+    scope: String,
+    expires_at: i64,
+    username: String,
+    disabled: bool,
+}
+
+impl Claimed {
+    fn into_rotated(self, token: String) -> Rotated {
+        Rotated {
+            issued: IssuedRefresh {
+                token,
+                family_id: self.family_id,
+                user_id: self.user_id,
+                sso_session_id: self.sso_session_id,
+                scope: self.scope,
+                expires_at: self.expires_at,
+            },
+            username: self.username,
+            disabled: self.disabled,
+        }
+    }
+}
+
+/// The one atomic step of a rotation: mark the presented token rotated if it
+/// is live and this client's, and store its successor with the same family,
+/// session, scope and expiry. PostgreSQL does it in one statement (one round
+/// trip, one commit); SQLite, where round trips are free, in a transaction
+/// that starts with the write so it never has to upgrade a read lock.
+async fn claim(
+    db: &(impl TransactionTrait + ConnectionTrait),
+    old_hash: &str,
+    successor_hash: &str,
+    client_id: &str,
+    now: i64,
+) -> Result<Option<Claimed>, DbErr> {
+    const MARK_ROTATED: &str = "UPDATE refresh_tokens SET rotated_at = $1 \
+        WHERE token_hash = $2 AND client_id = $3 \
+          AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > $1";
+    const INSERT_SUCCESSOR: &str = "INSERT INTO refresh_tokens \
+        (token_hash, family_id, user_id, client_id, sso_session_id, scope, created_at, expires_at, rotated_at, revoked_at)";
+    if db.get_database_backend() == DbBackend::Postgres {
+        let sql = format!(
+            "WITH old AS ({MARK_ROTATED} RETURNING family_id, user_id, client_id, sso_session_id, scope, expires_at), \
+             successor AS ({INSERT_SUCCESSOR} \
+               SELECT $4, family_id, user_id, client_id, sso_session_id, scope, $1, expires_at, NULL, NULL FROM old) \
+             SELECT old.family_id, old.user_id, old.sso_session_id, old.scope, old.expires_at, u.username, u.disabled \
+             FROM old JOIN users u ON u.id = old.user_id"
+        );
+        let values = vec![
+            now.into(),
+            old_hash.into(),
+            client_id.into(),
+            successor_hash.into(),
+        ];
+        return Claimed::find_by_statement(stmt(db, &sql, values))
+            .one(db)
+            .await;
+    }
+    let txn = db.begin().await?;
+    let old = refresh_token::Entity::find()
+        .from_raw_sql(stmt(
+            &txn,
+            &format!("{MARK_ROTATED} RETURNING *"),
+            vec![now.into(), old_hash.into(), client_id.into()],
+        ))
+        .one(&txn)
+        .await?;
+    let Some(old) = old else {
+        txn.rollback().await?;
+        return Ok(None);
+    };
+    let sql = format!("{INSERT_SUCCESSOR} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL)");
+    let values = vec![
+        successor_hash.into(),
+        old.family_id.clone().into(),
+        old.user_id.clone().into(),
+        old.client_id.clone().into(),
+        old.sso_session_id.clone().into(),
+        old.scope.clone().into(),
+        now.into(),
+        old.expires_at.into(),
+    ];
+    txn.execute_raw(stmt(&txn, &sql, values)).await?;
+    let person = user::Entity::find_by_id(old.user_id.clone())
+        .one(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(person.map(|p| Claimed {
+        family_id: old.family_id,
+        user_id: old.user_id,
+        sso_session_id: old.sso_session_id,
+        scope: old.scope,
+        expires_at: old.expires_at,
+        username: p.username,
+        disabled: p.disabled,
+    }))
+}
+
 /// Rotates a refresh token presented by `client_id`.
 pub async fn rotate(
     db: &(impl TransactionTrait + ConnectionTrait),
@@ -225,40 +337,12 @@ pub async fn rotate(
     presented: &str,
     grace_secs: i64,
     now: i64,
-) -> Result<Result<IssuedRefresh, GrantError>, DbErr> {
+) -> Result<Result<Rotated, GrantError>, DbErr> {
     let old_hash = hash_token(presented);
-    let txn = db.begin().await?;
-    let claimed = refresh_token::Entity::find()
-        .from_raw_sql(stmt(
-            &txn,
-            "UPDATE refresh_tokens SET rotated_at = $1 \
-             WHERE token_hash = $2 AND client_id = $3 \
-               AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > $1 \
-             RETURNING *",
-            vec![now.into(), old_hash.clone().into(), client_id.into()],
-        ))
-        .one(&txn)
-        .await?;
-    if let Some(old) = claimed {
-        let successor = keys.refresh_successor(presented);
-        refresh_token::ActiveModel {
-            token_hash: Set(hash_token(&successor)),
-            family_id: Set(old.family_id.clone()),
-            user_id: Set(old.user_id.clone()),
-            client_id: Set(old.client_id.clone()),
-            sso_session_id: Set(old.sso_session_id.clone()),
-            scope: Set(old.scope.clone()),
-            created_at: Set(now),
-            expires_at: Set(old.expires_at),
-            rotated_at: Set(None),
-            revoked_at: Set(None),
-        }
-        .insert(&txn)
-        .await?;
-        txn.commit().await?;
-        return Ok(Ok(issued(successor, old)));
+    let successor = keys.refresh_successor(presented);
+    if let Some(claimed) = claim(db, &old_hash, &hash_token(&successor), client_id, now).await? {
+        return Ok(Ok(claimed.into_rotated(successor)));
     }
-    txn.rollback().await?;
 
     // Not ours to rotate: find out why.
     let Some(old) = refresh_token::Entity::find_by_id(old_hash).one(db).await? else {
@@ -292,7 +376,19 @@ pub async fn rotate(
         {
             None => break,
             Some(row) if row.revoked_at.is_some() => return Ok(Err(GrantError::Revoked)),
-            Some(row) if row.rotated_at.is_none() => return Ok(Ok(issued(token, row))),
+            Some(row) if row.rotated_at.is_none() => {
+                let Some(person) = user::Entity::find_by_id(row.user_id.clone())
+                    .one(db)
+                    .await?
+                else {
+                    return Ok(Err(GrantError::Unknown));
+                };
+                return Ok(Ok(Rotated {
+                    issued: issued(token, row),
+                    username: person.username,
+                    disabled: person.disabled,
+                }));
+            }
             Some(_) => continue,
         }
     }

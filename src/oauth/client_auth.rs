@@ -57,7 +57,34 @@ fn basic(headers: &HeaderMap) -> Result<Option<Presented>, OAuthError> {
     }
 }
 
-/// Authenticates the calling client site, or says why not.
+/// The credentials of a request, or why they are not usable.
+fn presented(headers: &HeaderMap, params: &Params) -> Result<Presented, OAuthError> {
+    let from_header = basic(headers)?;
+    match (from_header, params.get("client_secret")) {
+        (Some(_), Some(_)) => Err(OAuthError::invalid_request(
+            "use one client authentication method, not two",
+        )),
+        (Some(p), None) => {
+            if params.get("client_id").is_some_and(|id| id != p.client_id) {
+                return Err(OAuthError::invalid_request(
+                    "client_id differs from the authenticated client",
+                ));
+            }
+            Ok(p)
+        }
+        (None, Some(secret)) => match params.get("client_id") {
+            Some(id) => Ok(Presented {
+                client_id: id.to_owned(),
+                secret: secret.to_owned(),
+            }),
+            None => Err(OAuthError::invalid_client()),
+        },
+        (None, None) => Err(OAuthError::invalid_client()),
+    }
+}
+
+/// Authenticates the calling client site, or says why not. One database
+/// round trip: the client row and the address's suspension together.
 pub async fn authenticate(
     state: &AppState,
     ip: &str,
@@ -65,39 +92,18 @@ pub async fn authenticate(
     params: &Params,
 ) -> Result<client::Model, OAuthError> {
     let now = crate::clock::now();
-    if let Some(until) = throttle::suspended_until(&state.db, ip, now).await? {
+    let presented = presented(headers, params);
+    let client_id = presented.as_ref().map_or("", |p| p.client_id.as_str());
+    let (client, suspended) = clients::find_with_suspension(&state.db, client_id, ip, now).await?;
+    if let Some(until) = suspended {
         return Err(OAuthError::too_many_requests(until));
     }
-    let from_header = match basic(headers) {
-        Ok(presented) => presented,
+    let presented = match presented {
+        Ok(p) => p,
         Err(err) if err.code == "invalid_client" => return Err(failed(state, ip, now).await),
         Err(err) => return Err(err),
     };
-    let body_secret = params.get("client_secret");
-    let presented = match (from_header, body_secret) {
-        (Some(_), Some(_)) => {
-            return Err(OAuthError::invalid_request(
-                "use one client authentication method, not two",
-            ));
-        }
-        (Some(p), None) => {
-            if params.get("client_id").is_some_and(|id| id != p.client_id) {
-                return Err(OAuthError::invalid_request(
-                    "client_id differs from the authenticated client",
-                ));
-            }
-            p
-        }
-        (None, Some(secret)) => match params.get("client_id") {
-            Some(id) => Presented {
-                client_id: id.to_owned(),
-                secret: secret.to_owned(),
-            },
-            None => return Err(OAuthError::invalid_client()),
-        },
-        (None, None) => return Err(OAuthError::invalid_client()),
-    };
-    match clients::find(&state.db, &presented.client_id).await? {
+    match client {
         Some(client) if client.enabled && clients::secret_matches(&client, &presented.secret) => {
             Ok(client)
         }

@@ -19,9 +19,9 @@ use serde::Serialize;
 use crate::crypto::random_token_of;
 use crate::domain::clients::TokenAlg;
 use crate::domain::signing::AccessClaims;
+use crate::domain::sso;
 use crate::domain::tokens::{self, GrantError, IssuedRefresh};
-use crate::domain::{sso, users};
-use crate::entities::{client, user};
+use crate::entities::client;
 use crate::error::OAuthError;
 use crate::metrics::inc;
 use crate::oauth::client_auth::authenticate;
@@ -155,7 +155,12 @@ async fn exchange_code(
         nonce: row.nonce.as_deref(),
         auth_time: session.created_at,
     };
-    respond(state, client, &person, issued, None, Some(id_token), now).await
+    let subject = Subject {
+        id: &person.id,
+        username: &person.username,
+        email: Some(&person.email),
+    };
+    respond(state, client, subject, issued, None, Some(id_token), now).await
 }
 
 async fn refresh(
@@ -165,12 +170,13 @@ async fn refresh(
 ) -> Result<TokenResponse, OAuthError> {
     let presented = params.require("refresh_token")?;
     let now = crate::clock::now();
-    let issued = tokens::rotate(
+    let grace = state.config.refresh_grace_secs;
+    let rotated = tokens::rotate(
         &state.db,
         &state.keys,
         &client.client_id,
         presented,
-        state.config.refresh_grace_secs,
+        grace,
         now,
     )
     .await?
@@ -185,7 +191,7 @@ async fn refresh(
     let narrowed = match params.get("scope") {
         None => None,
         Some(asked) => {
-            let granted: Vec<&str> = issued.scope.split(' ').collect();
+            let granted: Vec<&str> = rotated.issued.scope.split(' ').collect();
             if asked.split(' ').any(|s| !granted.contains(&s)) {
                 return Err(OAuthError::invalid_scope(
                     "the scope exceeds what was granted",
@@ -194,15 +200,25 @@ async fn refresh(
             Some(asked.to_owned())
         }
     };
-    let Some(person) = users::find(&state.db, &issued.user_id)
-        .await?
-        .filter(|u| !u.disabled)
-    else {
+    if rotated.disabled {
         return Err(OAuthError::invalid_grant("the account is disabled"));
-    };
+    }
     inc(&state.metrics.tokens_from_refresh);
+    let user_id = rotated.issued.user_id.clone();
+    let subject = Subject {
+        id: &user_id,
+        username: &rotated.username,
+        email: None,
+    };
     // OpenID Connect §12.2: a refresh response need not carry an id_token.
-    respond(state, client, &person, issued, narrowed, None, now).await
+    respond(state, client, subject, rotated.issued, narrowed, None, now).await
+}
+
+/// Who the tokens are about.
+struct Subject<'a> {
+    id: &'a str,
+    username: &'a str,
+    email: Option<&'a str>,
 }
 
 /// What an id_token needs beyond the person: only a code exchange has it.
@@ -214,7 +230,7 @@ struct IdTokenContext<'a> {
 async fn respond(
     state: &AppState,
     client: &client::Model,
-    person: &user::Model,
+    person: Subject<'_>,
     issued: IssuedRefresh,
     narrowed_scope: Option<String>,
     id_context: Option<IdTokenContext<'_>>,
@@ -224,14 +240,14 @@ async fn respond(
     let scope = narrowed_scope.unwrap_or_else(|| issued.scope.clone());
     let claims = AccessClaims {
         iss: config.issuer.clone(),
-        sub: person.id.clone(),
+        sub: person.id.to_owned(),
         aud: client.client_id.clone(),
         exp: now + config.access_token_ttl_secs,
         iat: now,
         jti: random_token_of(16),
         sid: issued.sso_session_id.clone(),
         scope: scope.clone(),
-        preferred_username: person.username.clone(),
+        preferred_username: person.username.to_owned(),
     };
     let access_token = state
         .signer
@@ -242,15 +258,15 @@ async fn respond(
         Some(context) => {
             let id = IdClaims {
                 iss: &config.issuer,
-                sub: &person.id,
+                sub: person.id,
                 aud: &client.client_id,
                 exp: now + config.access_token_ttl_secs,
                 iat: now,
                 auth_time: context.auth_time,
                 sid: &issued.sso_session_id,
                 nonce: context.nonce,
-                preferred_username: &person.username,
-                email: scopes.contains(&"email").then_some(person.email.as_str()),
+                preferred_username: person.username,
+                email: person.email.filter(|_| scopes.contains(&"email")),
             };
             // OpenID Connect's default id_token algorithm, whatever the access tokens use.
             Some(

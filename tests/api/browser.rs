@@ -102,6 +102,31 @@ fn artifact_dir() -> PathBuf {
     dir
 }
 
+/// Waits until the browser has navigated to `path` (clicks return before the
+/// next page has loaded).
+async fn wait_for_path(browser: &Client, path: &str) {
+    for _ in 0..100 {
+        if browser.current_url().await.is_ok_and(|u| u.path() == path) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "the browser never reached {path}: it is at {:?}",
+        browser.current_url().await
+    );
+}
+
+/// Finds an element, waiting for it to appear.
+async fn find(browser: &Client, locator: Locator<'_>) -> fantoccini::elements::Element {
+    browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(locator)
+        .await
+        .unwrap()
+}
+
 async fn sign_in(browser: &Client, base: &str, path: &str, username: &str) {
     browser.goto(&format!("{base}{path}")).await.unwrap();
     // Anonymous: the hosted login, carrying the page we asked for.
@@ -130,6 +155,22 @@ async fn sign_in(browser: &Client, base: &str, path: &str, username: &str) {
         .unwrap();
 }
 
+async fn click(browser: &Client, locator: Locator<'_>) {
+    find(browser, locator).await.click().await.unwrap();
+}
+
+async fn type_into(browser: &Client, id: &str, text: &str) {
+    find(browser, Locator::Id(id))
+        .await
+        .send_keys(text)
+        .await
+        .unwrap();
+}
+
+async fn text_of(browser: &Client, id: &str) -> String {
+    find(browser, Locator::Id(id)).await.text().await.unwrap()
+}
+
 #[tokio::test]
 async fn an_admin_manages_a_client_site_in_a_real_browser() {
     if !browser_available() {
@@ -141,69 +182,33 @@ async fn an_admin_manages_a_client_site_in_a_real_browser() {
     let base = app.url("");
     let (_driver, browser) = start_browser().await;
 
+    // Anonymous: the hosted login first, then back to the admin page.
     sign_in(&browser, &base, "/admin/clients", "root").await;
-    assert_eq!(
-        browser.current_url().await.unwrap().path(),
-        "/admin/clients"
-    );
 
     // Add a client site.
-    browser
-        .find(Locator::LinkText("Add a client site"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser
-        .find(Locator::Id("name"))
-        .await
-        .unwrap()
-        .send_keys("Browser Game")
-        .await
-        .unwrap();
-    browser
-        .find(Locator::Id("redirect_uris"))
-        .await
-        .unwrap()
-        .send_keys("https://browser-game.example/callback")
-        .await
-        .unwrap();
-    browser
-        .find(Locator::Css(
-            "form[action='/admin/clients'] button[type=submit]",
-        ))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&browser, Locator::LinkText("Add a client site")).await;
+    type_into(&browser, "name", "Browser Game").await;
+    type_into(
+        &browser,
+        "redirect_uris",
+        "https://browser-game.example/callback",
+    )
+    .await;
+    click(
+        &browser,
+        Locator::Css("form[action='/admin/clients'] button[type=submit]"),
+    )
+    .await;
 
     // Its credentials, once, with a working copy button (the script ran).
-    let secret = browser
-        .find(Locator::Id("client-secret"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let client_id = browser
-        .find(Locator::Id("client-id"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let secret = text_of(&browser, "client-secret").await;
+    let client_id = text_of(&browser, "client-id").await;
     assert!(secret.len() >= 43, "secret {secret:?}");
     assert!(browser.find(Locator::Id("jwt-secret")).await.is_ok());
+    let copy = find(&browser, Locator::Css("[data-copy-target='client-secret']")).await;
     assert!(
-        browser
-            .find(Locator::Css("[data-copy-target='client-secret']"))
-            .await
-            .unwrap()
-            .is_displayed()
-            .await
-            .unwrap()
+        copy.is_displayed().await.unwrap(),
+        "the copy button stayed hidden"
     );
     assert!(
         browser
@@ -215,46 +220,27 @@ async fn an_admin_manages_a_client_site_in_a_real_browser() {
 
     // Reload: gone.
     browser.refresh().await.unwrap();
-    let source = browser.source().await.unwrap();
+    find(&browser, Locator::Id("secret-gone")).await;
     assert!(
-        !source.contains(&secret),
+        !browser.source().await.unwrap().contains(&secret),
         "the secret is shown again after a reload"
     );
-    assert!(browser.find(Locator::Id("secret-gone")).await.is_ok());
 
     // The list shows it; keep a screenshot as a CI artifact.
     browser
         .goto(&format!("{base}/admin/clients"))
         .await
         .unwrap();
-    let table = browser
-        .find(Locator::Id("client-list"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let table = text_of(&browser, "client-list").await;
     assert!(table.contains("Browser Game") && table.contains(&client_id));
     let png = browser.screenshot().await.unwrap();
-    let shot = artifact_dir().join("admin-client-list.png");
-    std::fs::write(&shot, &png).unwrap();
+    std::fs::write(artifact_dir().join("admin-client-list.png"), &png).unwrap();
     assert!(png.len() > 1000 && png.starts_with(b"\x89PNG"));
 
     // Delete it, through the confirmation page.
-    browser
-        .find(Locator::LinkText("Browser Game"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser
-        .find(Locator::LinkText("Delete…"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&browser, Locator::LinkText("Browser Game")).await;
+    click(&browser, Locator::LinkText("Delete…")).await;
+    find(&browser, Locator::Id("confirm")).await;
     assert!(
         browser
             .source()
@@ -262,17 +248,9 @@ async fn an_admin_manages_a_client_site_in_a_real_browser() {
             .unwrap()
             .contains("Delete this client site?")
     );
-    browser
-        .find(Locator::Id("confirm"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    assert_eq!(
-        browser.current_url().await.unwrap().path(),
-        "/admin/clients"
-    );
+    click(&browser, Locator::Id("confirm")).await;
+    wait_for_path(&browser, "/admin/clients").await;
+    find(&browser, Locator::Id("clients-title")).await;
     assert!(!browser.source().await.unwrap().contains("Browser Game"));
     assert!(
         pattmayne_auth::domain::clients::find(&app.state.db, &client_id)
@@ -282,14 +260,10 @@ async fn an_admin_manages_a_client_site_in_a_real_browser() {
     );
 
     // Sign out; a non-admin gets 403.
-    browser
-        .find(Locator::Css("form[action='/logout'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&browser, Locator::Css("form[action='/logout'] button")).await;
+    wait_for_path(&browser, "/").await;
     sign_in(&browser, &base, "/admin/clients", "alice").await;
+    find(&browser, Locator::Id("error-title")).await;
     let source = browser.source().await.unwrap();
     assert!(
         source.contains("403") && source.contains("This page is for administrators."),
