@@ -8,7 +8,7 @@
 #   docker run --rm -p 8080:8080 pattmayne-auth      # development: SQLite in /data
 #
 # Production settings (PostgreSQL, AUTH_SECRET_KEY_FILE, AUTH_PUBLIC_URL...)
-# come from the environment; see docker-compose.yml and docs/deploy.md.
+# come from the environment; see docker-compose.yml and the README (Deploy).
 
 # ---------------------------------------------------------------------------
 # Builder. Bookworm, to match the glibc of distroless/cc-debian12 below.

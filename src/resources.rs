@@ -7,7 +7,6 @@ pub mod routes {
     pub const HEALTHZ: &str = "/healthz";
     pub const METRICS: &str = "/metrics";
     pub const STATIC: &str = "/static/{*path}";
-    pub const STATIC_PREFIX: &str = "/static/";
 
     pub const HOME: &str = "/";
     pub const LOGIN: &str = "/login";
@@ -49,22 +48,14 @@ pub mod session_keys {
     pub const ONE_TIME_SECRET: &str = "one_time_secret";
 }
 
-/// Form field names the pages and handlers share.
-pub mod fields {
-    pub const CSRF_TOKEN: &str = "csrf_token";
-    pub const NEXT: &str = "next";
-}
-
 /// Template names.
 pub mod templates {
-    pub const BASE: &str = "base.html";
     pub const ERROR: &str = "error.html";
     pub const HOME: &str = "home.html";
     pub const LOGIN: &str = "login.html";
     pub const REGISTER: &str = "register.html";
     pub const ACCOUNT: &str = "account.html";
     pub const LOGOUT: &str = "logout.html";
-    pub const ADMIN_LAYOUT: &str = "admin/layout.html";
     pub const ADMIN_CLIENTS: &str = "admin/clients.html";
     pub const ADMIN_CLIENT_NEW: &str = "admin/client_new.html";
     pub const ADMIN_CLIENT: &str = "admin/client.html";

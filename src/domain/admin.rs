@@ -281,26 +281,28 @@ impl Admin {
         now: i64,
     ) -> AppResult<()> {
         let target = self.target_user(db, user_id).await?;
+        // Write first, then check what is left: a transaction that starts
+        // with its write never has to upgrade a read lock on SQLite.
         let txn = db.begin().await?;
-        if !admin && target.is_admin {
-            let others = user::Entity::find()
-                .filter(user::Column::IsAdmin.eq(true))
-                .filter(user::Column::Disabled.eq(false))
-                .filter(user::Column::Id.ne(user_id))
-                .count(&txn)
-                .await?;
-            if others == 0 {
-                return Err(AppError::bad_request(
-                    "This is the last admin; make someone else an admin first.",
-                ));
-            }
-        }
         user::Entity::update_many()
             .col_expr(user::Column::IsAdmin, Expr::value(admin))
             .col_expr(user::Column::UpdatedAt, Expr::value(now))
             .filter(user::Column::Id.eq(user_id))
             .exec(&txn)
             .await?;
+        if !admin && target.is_admin {
+            let remaining = user::Entity::find()
+                .filter(user::Column::IsAdmin.eq(true))
+                .filter(user::Column::Disabled.eq(false))
+                .count(&txn)
+                .await?;
+            if remaining == 0 {
+                sea_orm::TransactionSession::rollback(txn).await?;
+                return Err(AppError::bad_request(
+                    "This is the last admin; make someone else an admin first.",
+                ));
+            }
+        }
         let action = if admin {
             "user.grant_admin"
         } else {

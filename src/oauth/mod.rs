@@ -9,8 +9,13 @@ pub mod revoke;
 pub mod token;
 pub mod userinfo;
 
-use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Serialize;
+
+use crate::error::OAuthError;
 
 use crate::resources::routes;
 use crate::state::AppState;
@@ -30,4 +35,19 @@ pub fn router() -> Router<AppState> {
         .route(routes::JWKS, get(discovery::jwks))
         .route(routes::OAUTH_METADATA, get(discovery::metadata))
         .route(routes::OPENID_CONFIGURATION, get(discovery::metadata))
+}
+
+/// An API endpoint's answer: JSON that is never cached (RFC 6749 §5.1), or
+/// the RFC 6749 error.
+pub fn answer<T: Serialize>(result: Result<T, OAuthError>) -> Response {
+    match result {
+        Ok(body) => {
+            let mut response = Json(body).into_response();
+            let headers = response.headers_mut();
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+            response
+        }
+        Err(err) => err.into_response(),
+    }
 }

@@ -1,26 +1,19 @@
 //! `POST /oauth2/revoke` (RFC 7009) and `POST /oauth2/logout`, the
 //! back-channel logout a client site calls when a person signs out there.
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde_json::json;
 
 use crate::domain::{sso, tokens};
 use crate::error::OAuthError;
+use crate::oauth::answer;
 use crate::oauth::client_auth::authenticate;
 use crate::oauth::params::Params;
-use crate::oauth::token::no_store;
 use crate::state::AppState;
 use crate::web::client_ip::ClientIp;
-
-fn ok(body: serde_json::Value) -> Response {
-    let mut response = Json(body).into_response();
-    no_store(&mut response);
-    response
-}
 
 /// `POST /oauth2/revoke`: revokes a refresh token and its whole family.
 /// Access tokens are self-contained JWTs and simply expire; revoking one is
@@ -32,7 +25,7 @@ pub async fn revoke(
     body: Bytes,
 ) -> Response {
     let ip = ip.to_canonical().to_string();
-    let result: Result<Response, OAuthError> = async {
+    let result: Result<serde_json::Value, OAuthError> = async {
         let params = Params::from_form(&headers, &body)?;
         let client = authenticate(&state, &ip, &headers, &params).await?;
         let token = params.require("token")?;
@@ -49,10 +42,10 @@ pub async fn revoke(
             tracing::info!(client_id = %client.client_id, user_id = %row.user_id, "refresh token revoked");
         }
         // Unknown tokens get 200 too: the client cannot do anything better (RFC 7009 §2.2).
-        Ok(ok(json!({})))
+        Ok(json!({}))
     }
     .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+    answer(result)
 }
 
 /// `POST /oauth2/logout`: the client presents the person's refresh token and
@@ -65,7 +58,7 @@ pub async fn backchannel_logout(
     body: Bytes,
 ) -> Response {
     let ip = ip.to_canonical().to_string();
-    let result: Result<Response, OAuthError> = async {
+    let result: Result<serde_json::Value, OAuthError> = async {
         let params = Params::from_form(&headers, &body)?;
         let client = authenticate(&state, &ip, &headers, &params).await?;
         let token = params.require("refresh_token")?;
@@ -74,8 +67,8 @@ pub async fn backchannel_logout(
         };
         sso::end(&state.db, &row.sso_session_id, crate::clock::now()).await?;
         tracing::info!(client_id = %client.client_id, user_id = %row.user_id, "signed out everywhere by a client site");
-        Ok(ok(json!({ "session_ended": true })))
+        Ok(json!({ "session_ended": true }))
     }
     .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+    answer(result)
 }

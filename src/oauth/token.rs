@@ -7,11 +7,10 @@
 //! `invalid_request`) do not fit its issuer. oxide-auth's PKCE verifier is
 //! reused as is.
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use oxide_auth::code_grant::extensions::Pkce;
 use oxide_auth::primitives::grant::Value as GrantValue;
 use serde::Serialize;
@@ -24,6 +23,7 @@ use crate::domain::tokens::{self, GrantError, IssuedRefresh};
 use crate::entities::client;
 use crate::error::OAuthError;
 use crate::metrics::inc;
+use crate::oauth::answer;
 use crate::oauth::client_auth::authenticate;
 use crate::oauth::params::Params;
 use crate::state::AppState;
@@ -68,24 +68,7 @@ pub async fn token(
     body: Bytes,
 ) -> Response {
     let ip = ip.to_canonical().to_string();
-    match grant(&state, &ip, &headers, &body).await {
-        Ok(tokens) => {
-            let mut response = Json(tokens).into_response();
-            no_store(&mut response);
-            response
-        }
-        Err(err) => err.into_response(),
-    }
-}
-
-/// Token responses must never be cached (RFC 6749 §5.1).
-pub fn no_store(response: &mut Response) {
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-        .headers_mut()
-        .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    answer(grant(&state, &ip, &headers, &body).await)
 }
 
 async fn grant(

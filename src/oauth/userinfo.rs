@@ -1,18 +1,17 @@
 //! `GET /oauth2/userinfo` (OpenID Connect) and `POST /oauth2/introspect` (RFC 7662).
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde_json::{Value, json};
 
 use crate::domain::signing::verify_access_token;
 use crate::domain::{sso, tokens, users};
 use crate::error::OAuthError;
+use crate::oauth::answer;
 use crate::oauth::client_auth::authenticate;
 use crate::oauth::params::Params;
-use crate::oauth::token::no_store;
 use crate::state::AppState;
 use crate::web::client_ip::ClientIp;
 
@@ -47,14 +46,7 @@ pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Resp
         Ok(body)
     }
     .await;
-    match result {
-        Ok(body) => {
-            let mut response = Json(body).into_response();
-            no_store(&mut response);
-            response
-        }
-        Err(err) => err.into_response(),
-    }
+    answer(result)
 }
 
 /// `POST /oauth2/introspect`: whether a token is active, for the client it
@@ -97,12 +89,5 @@ pub async fn introspect(
         }))
     }
     .await;
-    match result {
-        Ok(body) => {
-            let mut response = Json(body).into_response();
-            no_store(&mut response);
-            response
-        }
-        Err(err) => err.into_response(),
-    }
+    answer(result)
 }
