@@ -559,13 +559,9 @@ mod tests {
     fn development_key_is_generated_once_and_kept() {
         let dir = temp_dir("dev");
         let d = dir.to_str().unwrap_or_default();
-        let (first, warnings) = parse(&["--data-dir", d])
-            .map_err(|e| e.to_string())
-            .unwrap_or_else(|e| panic!("{e}"));
+        let (first, warnings) = parse(&["--data-dir", d]).unwrap();
         assert_eq!(warnings.len(), 1);
-        let (second, _) = parse(&["--data-dir", d])
-            .map_err(|e| e.to_string())
-            .unwrap_or_else(|e| panic!("{e}"));
+        let (second, _) = parse(&["--data-dir", d]).unwrap();
         assert_eq!(
             first.secret_key.expose_secret(),
             second.secret_key.expose_secret()
@@ -587,8 +583,7 @@ mod tests {
             "--data-dir",
             dir.to_str().unwrap_or_default(),
         ])
-        .map_err(|e| e.to_string())
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
         assert!(warnings.is_empty());
         assert_eq!(config.secret_key.expose_secret(), &"k".repeat(40));
         assert_eq!(config.issuer, "https://auth.example.com");
@@ -628,8 +623,7 @@ mod tests {
             "--data-dir",
             dir.to_str().unwrap_or_default(),
         ])
-        .map_err(|e| e.to_string())
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
         assert_eq!(
             config.database_url.expose_secret(),
             "postgres://auth:s3cr%40t@db:5432/auth"
@@ -660,9 +654,7 @@ mod tests {
         }
         let mut ok = vec!["--trusted-proxies", "10.0.0.0/8, 127.0.0.1"];
         ok.extend(["--secret-key", key.as_str(), "--data-dir", d]);
-        let (config, _) = parse(&ok)
-            .map_err(|e| e.to_string())
-            .unwrap_or_else(|e| panic!("{e}"));
+        let (config, _) = parse(&ok).unwrap();
         assert!(config.is_trusted_proxy("127.0.0.1".parse().unwrap_or(IpAddr::from([0, 0, 0, 0]))));
         assert!(
             !config.is_trusted_proxy("192.168.1.1".parse().unwrap_or(IpAddr::from([0, 0, 0, 0])))

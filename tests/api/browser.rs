@@ -93,11 +93,12 @@ async fn start_browser() -> (Driver, Client) {
     panic!("could not start a browser session: {last_err:?}");
 }
 
+/// `target/browser-artifacts/` in the checkout (even when `CARGO_TARGET_DIR`
+/// points elsewhere, as in CI), where CI keeps the screenshot.
 fn artifact_dir() -> PathBuf {
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
-    let dir = target.join("browser-artifacts");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join("browser-artifacts");
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
