@@ -11,8 +11,8 @@
 //! to 32×) and are forgotten after a quiet day.
 //!
 //! **Per account**, softly: after `AUTH_ACCOUNT_MAX_FAILURES` failures to one
-//! account from anywhere, attempts on it are spaced out exponentially (up to
-//! 5 minutes), which makes guessing spread over many addresses slow; a
+//! account from anywhere, attempts on it are spaced out exponentially (2 s,
+//! 4 s, 8 s … up to 5 minutes), which makes guessing spread over many addresses slow; a
 //! browser that signed in to the account before carries a device cookie that
 //! exempts it, so an attacker cannot lock the real person out (OWASP).
 
@@ -260,8 +260,9 @@ pub async fn account_wait_until(
     if failures < policy.account_max_failures || row.last_failure_at <= now - policy.window_secs {
         return Ok(None);
     }
+    // 2 s at the threshold, doubling with each further failure, capped.
     let excess = (failures - policy.account_max_failures).min(20);
-    let delay = (1_i64 << excess).min(ACCOUNT_THROTTLE_MAX_DELAY_SECS);
+    let delay = (2_i64 << excess).min(ACCOUNT_THROTTLE_MAX_DELAY_SECS);
     let next = row.last_failure_at + delay;
     Ok((next > now).then_some(next))
 }

@@ -640,17 +640,28 @@ async fn parallel_failures_suspend_exactly_as_sequential_ones() {
     );
 }
 
+/// Pushes an account's failure count up without waiting out real attempts,
+/// so the delay is long enough that a slow machine cannot outrun it.
+async fn more_failures(app: &TestApp, key: &str, n: usize) {
+    let policy = throttle::Policy::from(app.state.config.as_ref());
+    for _ in 0..n {
+        throttle::account_failed(&app.state.db, key, policy, pattmayne_auth::clock::now())
+            .await
+            .unwrap();
+    }
+}
+
 #[tokio::test]
 async fn per_account_throttle_slows_guessing_but_not_the_owner() {
     let app = spawn_app_with(&["--account-max-failures", "3", "--login-max-failures", "50"]).await;
-    app.create_user("alice", PASSWORD, false).await;
+    let alice = app.create_user("alice", PASSWORD, false).await;
     // The owner signs in once from their own browser (which gets a device cookie)...
     let owner = app.new_client(Some(ip("127.0.0.9")));
     assert_eq!(
         app.login_with(&owner, "alice", PASSWORD).await.status(),
         303
     );
-    // ...then someone guesses from many addresses.
+    // ...then someone guesses from many addresses: each real failure counts.
     for n in 2..=4 {
         let guesser = app.new_client(Some(ip(&format!("127.0.0.{n}"))));
         assert_eq!(
@@ -660,6 +671,17 @@ async fn per_account_throttle_slows_guessing_but_not_the_owner() {
             200
         );
     }
+    let counted = pattmayne_auth::entities::account_throttle::Entity::find_by_id(format!(
+        "user:{}",
+        alice.id
+    ))
+    .one(&app.state.db)
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(counted.failures, 3);
+    more_failures(&app, &format!("user:{}", alice.id), 5).await; // the delay is now 64 s
+
     // A fresh browser, even with the right password, has to wait.
     let stranger = app.new_client(Some(ip("127.0.0.5")));
     let res = app.login_with(&stranger, "alice", PASSWORD).await;
@@ -671,11 +693,14 @@ async fn per_account_throttle_slows_guessing_but_not_the_owner() {
             .contains("Too many failed sign-ins to this account")
     );
     // Unknown names are throttled the same way, so the answer reveals nothing.
-    for n in 2..=4 {
-        let guesser = app.new_client(Some(ip(&format!("127.0.0.{n}"))));
+    let guesser = app.new_client(Some(ip("127.0.0.2")));
+    assert_eq!(
         app.login_with(&guesser, "nobody", "guess guess guess")
-            .await;
-    }
+            .await
+            .status(),
+        200
+    );
+    more_failures(&app, "name:nobody", 7).await;
     assert_eq!(
         app.login_with(&stranger, "nobody", "guess guess guess")
             .await
@@ -735,13 +760,11 @@ async fn healthz_stays_fast_while_logins_hash_in_parallel() {
             })
         })
         .collect();
-    let mut worst = Duration::ZERO;
-    let mut probes = 0;
+    let mut probes = Vec::new();
     while !logins.iter().all(|l| l.is_finished()) {
         let t = Instant::now();
         assert_eq!(app.get("/healthz").await.status(), 200);
-        worst = worst.max(t.elapsed());
-        probes += 1;
+        probes.push(t.elapsed());
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let flood = started.elapsed();
@@ -749,12 +772,17 @@ async fn healthz_stays_fast_while_logins_hash_in_parallel() {
         assert_eq!(l.await.unwrap(), 303);
     }
     assert!(
-        probes >= 3,
+        probes.len() >= 5,
         "the logins finished too fast to probe ({flood:?})"
     );
+    // The median, not the worst: other tests share the two cores, but were
+    // the hashing on the async runtime most probes would wait for a hash.
+    probes.sort();
+    let median = probes[probes.len() / 2];
     assert!(
-        worst < Duration::from_millis(250),
-        "healthz took {worst:?} during a {flood:?} login flood"
+        median < Duration::from_millis(60),
+        "healthz median {median:?} (worst {:?}) during a {flood:?} login flood",
+        probes.last()
     );
 }
 

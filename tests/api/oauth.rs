@@ -617,14 +617,21 @@ async fn an_ended_session_stops_code_exchange_and_refresh() {
 
 #[tokio::test]
 async fn an_expired_session_expires_every_token_at_once() {
-    let app = spawn_app_with(&["--session-ttl-secs", "2"]).await;
+    let app = spawn_app_with(&["--session-ttl-secs", "5"]).await;
     app.create_user("alice", PASSWORD, false).await;
     let a = app.register_client("Alpha", TokenAlg::HS256).await;
     let b = app.register_client("Beta", TokenAlg::HS256).await;
     let (browser, ta) = app.sign_in_and_get_tokens("alice", PASSWORD, &a).await;
     let (code, verifier) = app.obtain_code(&browser, &b).await;
     let tb = app.exchange(&b, &code, &verifier).await;
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    // Wait out the session's absolute expiry, whatever the setup took.
+    let session = sso_session::Entity::find()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let left = session.expires_at + 1 - pattmayne_auth::clock::now();
+    tokio::time::sleep(std::time::Duration::from_secs(left.max(0) as u64)).await;
     for (client, tokens) in [(&a, &ta), (&b, &tb)] {
         let res = app.refresh(client, &s(tokens, "refresh_token")).await;
         assert_eq!(res.status(), 400);
