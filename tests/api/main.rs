@@ -7,6 +7,7 @@ mod accounts;
 mod admin;
 mod browser;
 mod foundation;
+mod hostile;
 mod instances;
 mod oauth;
 mod oidc;
