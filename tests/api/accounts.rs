@@ -944,3 +944,63 @@ async fn cli_creates_an_admin_and_lists_and_lifts_suspensions() {
     );
     db.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn cookies_are_secure_when_the_public_url_is_https() {
+    let app = spawn_app_with(&["--public-url", "https://auth.example.com"]).await;
+    app.create_user("alice", PASSWORD, false).await;
+    let page = app.get("/login").await;
+    let set_cookie: Vec<String> = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        set_cookie
+            .iter()
+            .any(|c| c.starts_with("pattmayne_session=") && c.contains("Secure")),
+        "{set_cookie:?}"
+    );
+    // Over plain http the cookie client will not send Secure cookies back, so
+    // sign in by replaying the session cookie by hand.
+    let cookie = session_cookie(&page).unwrap();
+    let csrf = csrf_from(&page.text().await.unwrap());
+    let res = app
+        .new_client(None)
+        .post(app.url("/login"))
+        .header("cookie", cookie)
+        .form(&[
+            ("username", "alice"),
+            ("password", PASSWORD),
+            ("csrf_token", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let cookies: Vec<&str> = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    for name in ["pattmayne_session=", "pattmayne_device="] {
+        let c = cookies
+            .iter()
+            .find(|c| c.starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} cookie"));
+        assert!(c.contains("Secure") && c.contains("HttpOnly"), "{c}");
+    }
+    // And over http (development) they are not marked Secure.
+    let dev = spawn_app().await;
+    let page = dev.get("/login").await;
+    let c = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("pattmayne_session="))
+        .unwrap();
+    assert!(!c.contains("Secure"));
+}
