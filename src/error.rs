@@ -29,8 +29,6 @@ pub enum AppError {
     TooManyRequests { until: i64, message: String },
     #[error("payload too large")]
     PayloadTooLarge,
-    #[error("service unavailable")]
-    Unavailable,
     #[error("database error: {0}")]
     Database(#[from] DbErr),
     #[error("internal error: {0}")]
@@ -61,7 +59,6 @@ impl AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Database(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -75,7 +72,6 @@ impl AppError {
             AppError::TooManyRequests { message, .. } => Some(message.clone()),
             AppError::NotFound => Some("There is nothing at this address.".to_owned()),
             AppError::PayloadTooLarge => Some("The request was too large.".to_owned()),
-            AppError::Unavailable => Some("Please try again in a moment.".to_owned()),
             AppError::Database(_) | AppError::Internal(_) => None,
         }
     }
@@ -261,14 +257,6 @@ impl From<AppError> for OAuthError {
             AppError::Forbidden(m) => OAuthError {
                 status: StatusCode::FORBIDDEN,
                 ..OAuthError::invalid_request(m)
-            },
-            AppError::Unavailable => OAuthError {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                ..OAuthError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "temporarily_unavailable",
-                    "try again later",
-                )
             },
             err @ (AppError::Database(_) | AppError::Internal(_)) => {
                 err.log_if_server_error();
