@@ -120,15 +120,17 @@ fn one_line(err: &DbErr) -> String {
 /// that start together take turns instead of racing to create the same tables.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbStartError> {
     let failed = |e: DbErr| DbStartError::Migration(one_line(&e));
-    match db.get_database_backend() {
-        DbBackend::Postgres => {
-            let txn = db.begin().await.map_err(failed)?;
-            txn.execute_unprepared("SELECT pg_advisory_xact_lock(7243110001)")
-                .await
-                .map_err(failed)?;
-            Migrator::up(&txn, None).await.map_err(failed)?;
-            txn.commit().await.map_err(failed)
-        }
-        _ => Migrator::up(db, None).await.map_err(failed),
+    // One transaction on one connection. On SQLite the pool would otherwise
+    // spread the statements over its connections, and a migration that drops
+    // a table and recreates its indexes then sometimes found the old index
+    // names still taken; all or nothing is right anyway. On PostgreSQL the advisory lock makes instances that
+    // start together migrate one after another.
+    let txn = db.begin().await.map_err(failed)?;
+    if db.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared("SELECT pg_advisory_xact_lock(7243110001)")
+            .await
+            .map_err(failed)?;
     }
+    Migrator::up(&txn, None).await.map_err(failed)?;
+    txn.commit().await.map_err(failed)
 }

@@ -144,73 +144,7 @@ impl MigrationTrait for Migration {
         )
         .await?;
 
-        manager
-            .create_table(
-                Table::create()
-                    .table(RefreshTokens::Table)
-                    .col(string(RefreshTokens::TokenHash).primary_key())
-                    .col(string(RefreshTokens::FamilyId))
-                    .col(string(RefreshTokens::UserId))
-                    .col(string(RefreshTokens::ClientId))
-                    .col(string(RefreshTokens::SsoSessionId))
-                    .col(string(RefreshTokens::Scope))
-                    .col(big_integer(RefreshTokens::CreatedAt))
-                    .col(big_integer(RefreshTokens::ExpiresAt))
-                    .col(big_integer_null(RefreshTokens::RotatedAt))
-                    .col(big_integer_null(RefreshTokens::RevokedAt))
-                    .foreign_key(&mut cascade(
-                        RefreshTokens::Table,
-                        RefreshTokens::UserId,
-                        Users::Table,
-                        Users::Id,
-                    ))
-                    .foreign_key(&mut cascade(
-                        RefreshTokens::Table,
-                        RefreshTokens::ClientId,
-                        Clients::Table,
-                        Clients::ClientId,
-                    ))
-                    .foreign_key(&mut cascade(
-                        RefreshTokens::Table,
-                        RefreshTokens::SsoSessionId,
-                        SsoSessions::Table,
-                        SsoSessions::Id,
-                    ))
-                    .to_owned(),
-            )
-            .await?;
-        index(
-            manager,
-            "ix_refresh_tokens_family",
-            RefreshTokens::Table,
-            RefreshTokens::FamilyId,
-        )
-        .await?;
-        index(
-            manager,
-            "ix_refresh_tokens_session",
-            RefreshTokens::Table,
-            RefreshTokens::SsoSessionId,
-        )
-        .await?;
-        index(
-            manager,
-            "ix_refresh_tokens_client",
-            RefreshTokens::Table,
-            RefreshTokens::ClientId,
-        )
-        .await?;
-        // The seed's token model: at most one live refresh token per user per
-        // client site. A partial unique index makes the database enforce it, so
-        // no race between two code exchanges can leave two live tokens behind.
-        manager
-            .get_connection()
-            .execute_unprepared(
-                "CREATE UNIQUE INDEX ux_refresh_tokens_live_user_client \
-                 ON refresh_tokens (user_id, client_id) \
-                 WHERE rotated_at IS NULL AND revoked_at IS NULL",
-            )
-            .await?;
+        create_refresh_tokens(manager).await?;
 
         manager
             .create_table(
@@ -327,8 +261,82 @@ impl MigrationTrait for Migration {
     }
 }
 
+/// The first release's `refresh_tokens`: one row per token, rotation marking
+/// the old row and inserting its successor. Replaced by
+/// `m20261130_000001_rotate_in_place`; its `down` recreates this.
+pub(crate) async fn create_refresh_tokens(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    manager
+        .create_table(
+            Table::create()
+                .table(RefreshTokens::Table)
+                .col(string(RefreshTokens::TokenHash).primary_key())
+                .col(string(RefreshTokens::FamilyId))
+                .col(string(RefreshTokens::UserId))
+                .col(string(RefreshTokens::ClientId))
+                .col(string(RefreshTokens::SsoSessionId))
+                .col(string(RefreshTokens::Scope))
+                .col(big_integer(RefreshTokens::CreatedAt))
+                .col(big_integer(RefreshTokens::ExpiresAt))
+                .col(big_integer_null(RefreshTokens::RotatedAt))
+                .col(big_integer_null(RefreshTokens::RevokedAt))
+                .foreign_key(&mut cascade(
+                    RefreshTokens::Table,
+                    RefreshTokens::UserId,
+                    Users::Table,
+                    Users::Id,
+                ))
+                .foreign_key(&mut cascade(
+                    RefreshTokens::Table,
+                    RefreshTokens::ClientId,
+                    Clients::Table,
+                    Clients::ClientId,
+                ))
+                .foreign_key(&mut cascade(
+                    RefreshTokens::Table,
+                    RefreshTokens::SsoSessionId,
+                    SsoSessions::Table,
+                    SsoSessions::Id,
+                ))
+                .to_owned(),
+        )
+        .await?;
+    index(
+        manager,
+        "ix_refresh_tokens_family",
+        RefreshTokens::Table,
+        RefreshTokens::FamilyId,
+    )
+    .await?;
+    index(
+        manager,
+        "ix_refresh_tokens_session",
+        RefreshTokens::Table,
+        RefreshTokens::SsoSessionId,
+    )
+    .await?;
+    index(
+        manager,
+        "ix_refresh_tokens_client",
+        RefreshTokens::Table,
+        RefreshTokens::ClientId,
+    )
+    .await?;
+    // The seed's token model: at most one live refresh token per user per
+    // client site. A partial unique index makes the database enforce it, so
+    // no race between two code exchanges can leave two live tokens behind.
+    manager
+        .get_connection()
+        .execute_unprepared(
+            "CREATE UNIQUE INDEX ux_refresh_tokens_live_user_client \
+             ON refresh_tokens (user_id, client_id) \
+             WHERE rotated_at IS NULL AND revoked_at IS NULL",
+        )
+        .await?;
+    Ok(())
+}
+
 /// A foreign key that deletes the child row with its parent.
-fn cascade(
+pub(crate) fn cascade(
     from_table: impl IntoIden,
     from_col: impl IntoIden,
     to_table: impl IntoIden,
@@ -341,7 +349,7 @@ fn cascade(
         .to_owned()
 }
 
-async fn index(
+pub(crate) async fn index(
     manager: &SchemaManager<'_>,
     name: &str,
     table: impl IntoIden,
@@ -353,7 +361,7 @@ async fn index(
 }
 
 #[derive(DeriveIden)]
-enum Users {
+pub(crate) enum Users {
     Table,
     Id,
     Username,
@@ -366,7 +374,7 @@ enum Users {
 }
 
 #[derive(DeriveIden)]
-enum Clients {
+pub(crate) enum Clients {
     Table,
     ClientId,
     Name,
@@ -387,7 +395,7 @@ enum ClientRedirectUris {
 }
 
 #[derive(DeriveIden)]
-enum SsoSessions {
+pub(crate) enum SsoSessions {
     Table,
     Id,
     UserId,

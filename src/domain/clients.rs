@@ -349,13 +349,12 @@ pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<ClientSite>, DbErr> {
         .collect())
 }
 
-/// Live (unrotated, unrevoked, unexpired) refresh tokens per client.
+/// Live (unrevoked, unexpired) refresh token families per client.
 pub async fn live_token_counts(
     db: &impl ConnectionTrait,
     now: i64,
 ) -> Result<HashMap<String, u64>, DbErr> {
     let rows = refresh_token::Entity::find()
-        .filter(refresh_token::Column::RotatedAt.is_null())
         .filter(refresh_token::Column::RevokedAt.is_null())
         .filter(refresh_token::Column::ExpiresAt.gt(now))
         .all(db)
@@ -375,7 +374,6 @@ pub async fn live_token_count(
 ) -> Result<u64, DbErr> {
     refresh_token::Entity::find()
         .filter(refresh_token::Column::ClientId.eq(client_id))
-        .filter(refresh_token::Column::RotatedAt.is_null())
         .filter(refresh_token::Column::RevokedAt.is_null())
         .filter(refresh_token::Column::ExpiresAt.gt(now))
         .count(db)

@@ -7,26 +7,46 @@
 //!   client site (a partial unique index enforces it), replacing that client's
 //!   previous token, and expiring with the SSO session. Signed in once, they
 //!   all expire together.
-//! - Refreshing rotates: the old token is marked rotated and its successor,
-//!   a keyed hash of it, becomes the live one with the same expiry. Because
-//!   the successor is derived, a concurrent or retried refresh within the
-//!   grace window gets the very same successor; there is never a second live
-//!   branch. Presenting a rotated token after the grace window revokes the family.
+//! - A family is one row. A refresh token reads `<family id>.<secret>`: the
+//!   family id finds the row by its primary key, and the SHA-256 of the whole
+//!   token must equal the row's `token_hash` (the live token) — nothing else
+//!   is stored, and nothing in plain text.
+//! - Refreshing rotates in place: one conditional `UPDATE` swaps the row's
+//!   hash for its successor's and shifts the rotation times, so of racing
+//!   refreshes exactly one wins. The successor is a keyed hash of the old
+//!   token (`Keys::refresh_successor`), so a token rotated away is recognised
+//!   by walking forward from it to the live one, and a concurrent or retried
+//!   refresh within the grace window is answered with the very same live
+//!   token: never a second branch, never a new row.
+//! - Presenting a rotated token after the grace window revokes the family.
+//!   The row keeps the times of its last two rotations, so a token up to two
+//!   rotations behind is forgiven within the grace window of its own
+//!   rotation; anything older is a replay.
 
 use sea_orm::sea_query::Expr;
+use std::sync::Arc;
+
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
     QueryFilter, Set, Statement, TransactionSession, TransactionTrait, Value,
 };
 
-use crate::crypto::{Keys, hash_token, random_id, random_token};
+use crate::crypto::{Keys, constant_time_eq, hash_token, random_id, random_token};
 use crate::entities::{authorization_code, refresh_token, user};
 use crate::error::is_unique_violation;
 use crate::resources::AUTHORIZATION_CODE_TTL_SECS;
 
-/// How far a retried refresh may walk down the chain of successors to find
-/// the live one (tabs that refreshed again within the grace window).
-const MAX_SUCCESSOR_WALK: usize = 8;
+/// The longest chain of rotations a presented token is walked along to find
+/// the live token: far beyond any real family (a refresh every minute for
+/// two months), and a bound on the work a client site can ask for.
+const MAX_WALK: i64 = 100_000;
+
+/// Walks longer than this run on the blocking pool, off the async workers.
+const INLINE_WALK: i64 = 64;
+
+/// The longest refresh token accepted for a lookup (a UUID, a dot and a
+/// base64url SHA-256 are 80 characters).
+const MAX_TOKEN_LEN: usize = 128;
 
 /// Why a code or refresh token was refused; all become `invalid_grant`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,8 +161,22 @@ pub struct IssuedRefresh {
     pub expires_at: i64,
 }
 
+/// The family a refresh token names, if it is shaped like one of ours.
+fn family_of(token: &str) -> Option<&str> {
+    if token.len() > MAX_TOKEN_LEN {
+        return None;
+    }
+    let (family, secret) = token.split_once('.')?;
+    (!family.is_empty() && !secret.is_empty()).then_some(family)
+}
+
+/// The token that follows `token` in its family.
+fn successor(keys: &Keys, family_id: &str, token: &str) -> String {
+    format!("{family_id}.{}", keys.refresh_successor(token))
+}
+
 /// Starts a token family for a consumed code: revokes the client's previous
-/// token for this person and issues the new one, expiring with the SSO session.
+/// family for this person and starts the new one, expiring with the SSO session.
 pub async fn start_family(
     db: &impl TransactionTrait,
     code: &authorization_code::Model,
@@ -150,7 +184,7 @@ pub async fn start_family(
     now: i64,
 ) -> Result<IssuedRefresh, DbErr> {
     let family_id = random_id();
-    let token = random_token();
+    let token = format!("{family_id}.{}", random_token());
     let mut attempts = 0;
     loop {
         attempts += 1;
@@ -163,15 +197,17 @@ pub async fn start_family(
             .exec(&txn)
             .await?;
         let inserted = refresh_token::ActiveModel {
-            token_hash: Set(hash_token(&token)),
             family_id: Set(family_id.clone()),
+            token_hash: Set(hash_token(&token)),
             user_id: Set(code.user_id.clone()),
             client_id: Set(code.client_id.clone()),
             sso_session_id: Set(code.sso_session_id.clone()),
             scope: Set(code.scope.clone()),
             created_at: Set(now),
             expires_at: Set(expires_at),
+            generation: Set(0),
             rotated_at: Set(None),
+            prev_rotated_at: Set(None),
             revoked_at: Set(None),
         }
         .insert(&txn)
@@ -179,7 +215,7 @@ pub async fn start_family(
         match inserted {
             Ok(_) => {}
             // A concurrent exchange for the same person and client won the
-            // race for the one live slot; replace its token in turn.
+            // race for the one live slot; replace its family in turn.
             Err(err) if is_unique_violation(&err) && attempts < 3 => {
                 txn.rollback().await?;
                 continue;
@@ -206,18 +242,7 @@ pub async fn start_family(
     }
 }
 
-fn issued(token: String, row: refresh_token::Model) -> IssuedRefresh {
-    IssuedRefresh {
-        token,
-        family_id: row.family_id,
-        user_id: row.user_id,
-        sso_session_id: row.sso_session_id,
-        scope: row.scope,
-        expires_at: row.expires_at,
-    }
-}
-
-/// A rotation's result: the successor, and the person it belongs to.
+/// A rotation's result: the live token, and the person it belongs to.
 #[derive(Debug, Clone)]
 pub struct Rotated {
     pub issued: IssuedRefresh,
@@ -225,177 +250,179 @@ pub struct Rotated {
     pub disabled: bool,
 }
 
-/// The old token's row as a winning rotation returns it, with its person.
+/// What a winning rotation returns: the family and its person.
 #[derive(Debug, FromQueryResult)]
 struct Claimed {
-    family_id: String,
     user_id: String,
     sso_session_id: String,
     scope: String,
     expires_at: i64,
-    username: String,
-    disabled: bool,
+    username: Option<String>,
+    disabled: Option<bool>,
 }
 
-impl Claimed {
-    fn into_rotated(self, token: String) -> Rotated {
-        Rotated {
-            issued: IssuedRefresh {
-                token,
-                family_id: self.family_id,
-                user_id: self.user_id,
-                sso_session_id: self.sso_session_id,
-                scope: self.scope,
-                expires_at: self.expires_at,
-            },
-            username: self.username,
-            disabled: self.disabled,
-        }
-    }
-}
-
-/// The one atomic step of a rotation: mark the presented token rotated if it
-/// is live and this client's, and store its successor with the same family,
-/// session, scope and expiry. PostgreSQL does it in one statement (one round
-/// trip, one commit); SQLite, where round trips are free, in a transaction
-/// that starts with the write so it never has to upgrade a read lock.
+/// The one atomic step of a rotation, one statement on either database: if
+/// `presented` is its family's live token, this client's, unrevoked and
+/// unexpired, swap in the successor's hash and shift the rotation times.
+/// Nothing indexed changes, so PostgreSQL rewrites the row on its page.
 async fn claim(
-    db: &(impl TransactionTrait + ConnectionTrait),
-    old_hash: &str,
+    db: &impl ConnectionTrait,
+    family_id: &str,
+    presented_hash: &str,
     successor_hash: &str,
     client_id: &str,
     now: i64,
 ) -> Result<Option<Claimed>, DbErr> {
-    const MARK_ROTATED: &str = "UPDATE refresh_tokens SET rotated_at = $1 \
-        WHERE token_hash = $2 AND client_id = $3 \
-          AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > $1";
-    const INSERT_SUCCESSOR: &str = "INSERT INTO refresh_tokens \
-        (token_hash, family_id, user_id, client_id, sso_session_id, scope, created_at, expires_at, rotated_at, revoked_at)";
-    if db.get_database_backend() == DbBackend::Postgres {
-        let sql = format!(
-            "WITH old AS ({MARK_ROTATED} RETURNING family_id, user_id, client_id, sso_session_id, scope, expires_at), \
-             successor AS ({INSERT_SUCCESSOR} \
-               SELECT $4, family_id, user_id, client_id, sso_session_id, scope, $1, expires_at, NULL, NULL FROM old) \
-             SELECT old.family_id, old.user_id, old.sso_session_id, old.scope, old.expires_at, u.username, u.disabled \
-             FROM old JOIN users u ON u.id = old.user_id"
-        );
-        let values = vec![
-            now.into(),
-            old_hash.into(),
-            client_id.into(),
-            successor_hash.into(),
-        ];
-        return Claimed::find_by_statement(stmt(db, &sql, values))
-            .one(db)
-            .await;
-    }
-    let txn = db.begin().await?;
-    let old = refresh_token::Entity::find()
-        .from_raw_sql(stmt(
-            &txn,
-            &format!("{MARK_ROTATED} RETURNING *"),
-            vec![now.into(), old_hash.into(), client_id.into()],
-        ))
-        .one(&txn)
-        .await?;
-    let Some(old) = old else {
-        txn.rollback().await?;
-        return Ok(None);
-    };
-    let sql = format!("{INSERT_SUCCESSOR} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL)");
+    const ROTATE: &str = "UPDATE refresh_tokens \
+        SET token_hash = $1, prev_rotated_at = rotated_at, rotated_at = $2, generation = generation + 1 \
+        WHERE family_id = $3 AND token_hash = $4 AND client_id = $5 \
+          AND revoked_at IS NULL AND expires_at > $2 \
+        RETURNING user_id, sso_session_id, scope, expires_at, \
+          (SELECT username FROM users WHERE users.id = refresh_tokens.user_id) AS username, \
+          (SELECT disabled FROM users WHERE users.id = refresh_tokens.user_id) AS disabled";
     let values = vec![
         successor_hash.into(),
-        old.family_id.clone().into(),
-        old.user_id.clone().into(),
-        old.client_id.clone().into(),
-        old.sso_session_id.clone().into(),
-        old.scope.clone().into(),
         now.into(),
-        old.expires_at.into(),
+        family_id.into(),
+        presented_hash.into(),
+        client_id.into(),
     ];
-    txn.execute_raw(stmt(&txn, &sql, values)).await?;
-    let person = user::Entity::find_by_id(old.user_id.clone())
-        .one(&txn)
-        .await?;
-    txn.commit().await?;
-    Ok(person.map(|p| Claimed {
-        family_id: old.family_id,
-        user_id: old.user_id,
-        sso_session_id: old.sso_session_id,
-        scope: old.scope,
-        expires_at: old.expires_at,
-        username: p.username,
-        disabled: p.disabled,
-    }))
+    Claimed::find_by_statement(stmt(db, ROTATE, values))
+        .one(db)
+        .await
+}
+
+/// Where `presented` stands in its family: `(0, presented)` if it is the live
+/// token, `(k, live)` if it was rotated away `k` rotations ago; `None` if it
+/// is not of this family at all.
+async fn position(
+    keys: &Arc<Keys>,
+    row: &refresh_token::Model,
+    presented: &str,
+) -> Option<(i64, String)> {
+    let steps = row.generation.clamp(0, MAX_WALK);
+    let (keys, family, live_hash, presented) = (
+        Arc::clone(keys),
+        row.family_id.clone(),
+        row.token_hash.clone(),
+        presented.to_owned(),
+    );
+    let walk = move || {
+        let mut token = presented;
+        for k in 0..=steps {
+            if k > 0 {
+                token = successor(&keys, &family, &token);
+            }
+            if constant_time_eq(hash_token(&token).as_bytes(), live_hash.as_bytes()) {
+                return Some((k, token));
+            }
+        }
+        None
+    };
+    if steps <= INLINE_WALK {
+        walk()
+    } else {
+        tokio::task::spawn_blocking(walk).await.ok().flatten()
+    }
 }
 
 /// Rotates a refresh token presented by `client_id`.
 pub async fn rotate(
-    db: &(impl TransactionTrait + ConnectionTrait),
-    keys: &Keys,
+    db: &impl ConnectionTrait,
+    keys: &Arc<Keys>,
     client_id: &str,
     presented: &str,
     grace_secs: i64,
     now: i64,
 ) -> Result<Result<Rotated, GrantError>, DbErr> {
-    let old_hash = hash_token(presented);
-    let successor = keys.refresh_successor(presented);
-    if let Some(claimed) = claim(db, &old_hash, &hash_token(&successor), client_id, now).await? {
-        return Ok(Ok(claimed.into_rotated(successor)));
+    let Some(family_id) = family_of(presented) else {
+        return Ok(Err(GrantError::Unknown));
+    };
+    let next = successor(keys, family_id, presented);
+    let claimed = claim(
+        db,
+        family_id,
+        &hash_token(presented),
+        &hash_token(&next),
+        client_id,
+        now,
+    )
+    .await?;
+    if let Some(claimed) = claimed {
+        return Ok(rotated(family_id, next, claimed));
     }
 
     // Not ours to rotate: find out why.
-    let Some(old) = refresh_token::Entity::find_by_id(old_hash).one(db).await? else {
+    let Some(row) = refresh_token::Entity::find_by_id(family_id).one(db).await? else {
         return Ok(Err(GrantError::Unknown));
     };
-    if old.client_id != client_id {
+    if row.client_id != client_id {
         return Ok(Err(GrantError::Unknown));
     }
-    if old.revoked_at.is_some() {
+    let Some((behind, live)) = position(keys, &row, presented).await else {
+        return Ok(Err(GrantError::Unknown));
+    };
+    if row.revoked_at.is_some() {
         return Ok(Err(GrantError::Revoked));
     }
-    if old.expires_at <= now {
+    if row.expires_at <= now {
         return Ok(Err(GrantError::Expired));
     }
-    let Some(rotated_at) = old.rotated_at else {
-        return Ok(Err(GrantError::Unknown));
+    // When the presented token was rotated away, as far as the row knows. The
+    // live token itself (`behind == 0`) cannot get here: being this client's,
+    // unrevoked and unexpired, it would have rotated above.
+    let rotated_at = match behind {
+        0 => return Ok(Err(GrantError::Unknown)),
+        1 => row.rotated_at,
+        2 => row.prev_rotated_at,
+        _ => None,
     };
-    if now - rotated_at > grace_secs {
-        revoke_family(db, &old.family_id, now).await?;
-        tracing::warn!(client_id, user_id = %old.user_id, family = %old.family_id, "rotated refresh token reused; family revoked");
+    if !rotated_at.is_some_and(|at| now - at <= grace_secs) {
+        revoke_family(db, &row.family_id, now).await?;
+        tracing::warn!(client_id, user_id = %row.user_id, family = %row.family_id, behind, "rotated refresh token reused; family revoked");
         return Ok(Err(GrantError::Reused));
     }
-    // Within the grace window: answer with the live successor, which the
-    // presented token derives, without creating anything new.
-    let mut token = presented.to_owned();
-    for _ in 0..MAX_SUCCESSOR_WALK {
-        token = keys.refresh_successor(&token);
-        match refresh_token::Entity::find_by_id(hash_token(&token))
-            .one(db)
-            .await?
-        {
-            None => break,
-            Some(row) if row.revoked_at.is_some() => return Ok(Err(GrantError::Revoked)),
-            Some(row) if row.rotated_at.is_none() => {
-                let Some(person) = user::Entity::find_by_id(row.user_id.clone())
-                    .one(db)
-                    .await?
-                else {
-                    return Ok(Err(GrantError::Unknown));
-                };
-                return Ok(Ok(Rotated {
-                    issued: issued(token, row),
-                    username: person.username,
-                    disabled: person.disabled,
-                }));
-            }
-            Some(_) => continue,
-        }
-    }
-    Ok(Err(GrantError::Unknown))
+    // Within the grace window: answer with the live token, which the
+    // presented one derives, without rotating again.
+    let Some(person) = user::Entity::find_by_id(row.user_id.clone())
+        .one(db)
+        .await?
+    else {
+        return Ok(Err(GrantError::Unknown));
+    };
+    Ok(Ok(Rotated {
+        issued: IssuedRefresh {
+            token: live,
+            family_id: row.family_id,
+            user_id: row.user_id,
+            sso_session_id: row.sso_session_id,
+            scope: row.scope,
+            expires_at: row.expires_at,
+        },
+        username: person.username,
+        disabled: person.disabled,
+    }))
 }
 
-/// Revokes every token of a family.
+fn rotated(family_id: &str, token: String, claimed: Claimed) -> Result<Rotated, GrantError> {
+    let (Some(username), Some(disabled)) = (claimed.username, claimed.disabled) else {
+        return Err(GrantError::Unknown);
+    };
+    Ok(Rotated {
+        issued: IssuedRefresh {
+            token,
+            family_id: family_id.to_owned(),
+            user_id: claimed.user_id,
+            sso_session_id: claimed.sso_session_id,
+            scope: claimed.scope,
+            expires_at: claimed.expires_at,
+        },
+        username,
+        disabled,
+    })
+}
+
+/// Revokes a family.
 pub async fn revoke_family(
     db: &impl ConnectionTrait,
     family_id: &str,
@@ -410,12 +437,20 @@ pub async fn revoke_family(
         .rows_affected)
 }
 
-/// The stored row of a refresh token, whatever its state.
+/// A presented refresh token's family, whatever its state, and how many
+/// rotations behind the live token it is (0: it is the live token).
 pub async fn find_refresh(
     db: &impl ConnectionTrait,
+    keys: &Arc<Keys>,
     token: &str,
-) -> Result<Option<refresh_token::Model>, DbErr> {
-    refresh_token::Entity::find_by_id(hash_token(token))
-        .one(db)
+) -> Result<Option<(refresh_token::Model, i64)>, DbErr> {
+    let Some(family_id) = family_of(token) else {
+        return Ok(None);
+    };
+    let Some(row) = refresh_token::Entity::find_by_id(family_id).one(db).await? else {
+        return Ok(None);
+    };
+    Ok(position(keys, &row, token)
         .await
+        .map(|(behind, _)| (row, behind)))
 }

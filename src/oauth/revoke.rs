@@ -33,7 +33,7 @@ pub async fn revoke(
             None | Some("refresh_token" | "access_token") => {}
             Some(other) => return Err(OAuthError::unsupported_token_type(format!("cannot revoke {other}"))),
         }
-        if let Some(row) = tokens::find_refresh(&state.db, token).await? {
+        if let Some((row, _)) = tokens::find_refresh(&state.db, &state.keys, token).await? {
             if row.client_id != client.client_id {
                 // RFC 7009 §2.1: a client may only revoke its own tokens.
                 return Err(OAuthError::invalid_grant("the token was not issued to this client"));
@@ -62,7 +62,7 @@ pub async fn backchannel_logout(
         let params = Params::from_form(&headers, &body)?;
         let client = authenticate(&state, &ip, &headers, &params).await?;
         let token = params.require("refresh_token")?;
-        let Some(row) = tokens::find_refresh(&state.db, token).await?.filter(|r| r.client_id == client.client_id) else {
+        let Some((row, _)) = tokens::find_refresh(&state.db, &state.keys, token).await?.filter(|(r, _)| r.client_id == client.client_id) else {
             return Err(OAuthError::invalid_grant("unknown refresh token"));
         };
         sso::end(&state.db, &row.sso_session_id, crate::clock::now()).await?;

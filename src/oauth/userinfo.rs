@@ -64,15 +64,15 @@ pub async fn introspect(
         let token = params.require("token")?;
         let now = crate::clock::now();
         let inactive = json!({ "active": false });
-        if let Some(row) = tokens::find_refresh(&state.db, token).await? {
-            let live = row.client_id == client.client_id && row.revoked_at.is_none() && row.rotated_at.is_none() && row.expires_at > now;
+        if let Some((row, behind)) = tokens::find_refresh(&state.db, &state.keys, token).await? {
+            let live = row.client_id == client.client_id && behind == 0 && row.revoked_at.is_none() && row.expires_at > now;
             if !live {
                 return Ok(inactive);
             }
             let username = users::find(&state.db, &row.user_id).await?.map(|u| u.username);
             return Ok(json!({
                 "active": true, "token_type": "refresh_token", "client_id": row.client_id, "sub": row.user_id,
-                "username": username, "scope": row.scope, "exp": row.expires_at, "iat": row.created_at,
+                "username": username, "scope": row.scope, "exp": row.expires_at, "iat": row.rotated_at.unwrap_or(row.created_at),
                 "sid": row.sso_session_id, "iss": state.config.issuer,
             }));
         }

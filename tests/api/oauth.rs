@@ -55,7 +55,6 @@ async fn live_tokens(
     refresh_token::Entity::find()
         .filter(refresh_token::Column::UserId.eq(user_id))
         .filter(refresh_token::Column::ClientId.eq(client.client_id.as_str()))
-        .filter(refresh_token::Column::RotatedAt.is_null())
         .filter(refresh_token::Column::RevokedAt.is_null())
         .all(&app.state.db)
         .await
@@ -310,6 +309,111 @@ async fn reuse_after_the_grace_window_revokes_the_family() {
     assert_eq!(res.status(), 400);
     assert_eq!(res.json::<Value>().await.unwrap()["error"], "invalid_grant");
     assert!(live_tokens(&app, &alice.id, &client).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_token_rotated_long_ago_revokes_the_family_even_within_the_grace_window() {
+    // The thief refreshed the stolen token over and over; the legitimate
+    // holder's token is now far behind, and presenting it must still kill
+    // the thief's branch. Seventy rotations also take the walk off the async
+    // workers (more than 64 steps).
+    let app = spawn_app().await;
+    let alice = app.create_user("alice", PASSWORD, false).await;
+    let client = app.register_client("Game", TokenAlg::HS256).await;
+    let (_, tokens) = app.sign_in_and_get_tokens("alice", PASSWORD, &client).await;
+    let first = s(&tokens, "refresh_token");
+    let mut live = first.clone();
+    for _ in 0..70 {
+        let res = app.refresh(&client, &live).await;
+        assert_eq!(res.status(), 200);
+        live = s(&res.json().await.unwrap(), "refresh_token");
+    }
+    let row = &live_tokens(&app, &alice.id, &client).await[0];
+    assert_eq!(row.generation, 70);
+
+    let res = app.refresh(&client, &first).await;
+    assert_eq!(res.status(), 400);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_grant");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("already used"),
+        "{body}"
+    );
+    assert_eq!(
+        app.refresh(&client, &live).await.status(),
+        400,
+        "the thief's branch lives on"
+    );
+    assert!(live_tokens(&app, &alice.id, &client).await.is_empty());
+}
+
+#[tokio::test]
+async fn three_rotations_behind_is_a_replay_even_within_the_grace_window() {
+    // The row remembers when its last two rotations happened; a token older
+    // than that is not forgiven.
+    let app = spawn_app().await;
+    let alice = app.create_user("alice", PASSWORD, false).await;
+    let client = app.register_client("Game", TokenAlg::HS256).await;
+    let (_, tokens) = app.sign_in_and_get_tokens("alice", PASSWORD, &client).await;
+    let first = s(&tokens, "refresh_token");
+    let mut live = first.clone();
+    for _ in 0..3 {
+        live = s(
+            &app.refresh(&client, &live).await.json().await.unwrap(),
+            "refresh_token",
+        );
+    }
+    assert_eq!(app.refresh(&client, &first).await.status(), 400);
+    assert!(live_tokens(&app, &alice.id, &client).await.is_empty());
+    assert_eq!(app.refresh(&client, &live).await.status(), 400);
+}
+
+#[tokio::test]
+async fn forged_or_malformed_refresh_tokens_are_refused_and_revoke_nothing() {
+    let app = spawn_app_with(&["--refresh-grace-secs", "0"]).await;
+    let alice = app.create_user("alice", PASSWORD, false).await;
+    let client = app.register_client("Game", TokenAlg::HS256).await;
+    let other = app.register_client("Other", TokenAlg::HS256).await;
+    let (_, tokens) = app.sign_in_and_get_tokens("alice", PASSWORD, &client).await;
+    let live = s(&tokens, "refresh_token");
+    let (family, secret) = live.split_once('.').unwrap();
+    let forged_secret = format!("{family}.{}", "A".repeat(secret.len()));
+    let unknown_family = format!("00000000-0000-4000-8000-000000000000.{secret}");
+    let too_long = format!("{live}{}", "x".repeat(200));
+    let res = app.refresh(&client, "").await;
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"],
+        "invalid_request"
+    );
+    for bad in [
+        ".",
+        "no-dot-at-all",
+        &format!("{family}."),
+        &format!(".{secret}"),
+        &forged_secret,
+        &unknown_family,
+        &too_long,
+        &format!("{family}.{secret}.extra"),
+        "'; DROP TABLE refresh_tokens; --.x",
+    ] {
+        let res = app.refresh(&client, bad).await;
+        assert_eq!(res.status(), 400, "{bad:?}");
+        assert_eq!(
+            res.json::<Value>().await.unwrap()["error"],
+            "invalid_grant",
+            "{bad:?}"
+        );
+    }
+    // Another client site cannot use it, nor kill it.
+    let res = app.refresh(&other, &live).await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(res.json::<Value>().await.unwrap()["error"], "invalid_grant");
+    // None of that touched the family: the holder refreshes as before.
+    assert_eq!(live_tokens(&app, &alice.id, &client).await[0].generation, 0);
+    assert_eq!(app.refresh(&client, &live).await.status(), 200);
 }
 
 #[tokio::test]
@@ -1061,6 +1165,16 @@ async fn no_token_or_secret_is_stored_in_plain_text() {
         s(&tokens, "access_token"),
     ] {
         assert!(!dump.contains(&secret), "a secret is stored in plain text");
+    }
+    // A refresh token names its family (stored: it is the row's key); the
+    // part after the dot is the secret, and only its hash is stored.
+    for token in [s(&tokens, "refresh_token"), s(&rotated, "refresh_token")] {
+        let (family, secret) = token.split_once('.').expect("<family>.<secret>");
+        assert!(dump.contains(family), "the family is not in the dump");
+        assert!(
+            !dump.contains(secret),
+            "a refresh token's secret is stored in plain text"
+        );
     }
     let logs = crate::helpers::captured_logs();
     for secret in [
