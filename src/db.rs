@@ -12,6 +12,9 @@ use secrecy::ExposeSecret;
 
 use crate::config::{Config, redact_url};
 
+/// A pooled connection idle this long is pinged before it is used.
+const POOL_PING_IF_IDLE: Duration = Duration::from_secs(1);
+
 /// Most pooled connections to an SQLite file.
 const SQLITE_MAX_CONNECTIONS: u32 = 4;
 
@@ -53,6 +56,10 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbStartError
             .min_connections(if sqlite { 1 } else { 2 })
             .connect_timeout(Duration::from_secs(5))
             .acquire_timeout(Duration::from_secs(10))
+            // SQLx pings every connection it hands out by default: a whole
+            // extra round trip per query. Only a connection idle long enough
+            // to have been dropped by the server or a proxy is checked.
+            .test_before_acquire_if_idle_for(POOL_PING_IF_IDLE)
             .sqlx_logging(false)
             .map_sqlx_sqlite_opts(|opts| {
                 opts.journal_mode(SqliteJournalMode::Wal)

@@ -216,7 +216,7 @@ async fn insert_uris(
 /// A client row and whether the caller's address is suspended, in one round
 /// trip: what every authenticated API request needs first.
 #[derive(Debug, FromQueryResult)]
-struct ClientAndAddress {
+pub(crate) struct ClientAndAddress {
     ip_suspended_until: Option<i64>,
     client_id: Option<String>,
     name: Option<String>,
@@ -228,57 +228,82 @@ struct ClientAndAddress {
     updated_at: Option<i64>,
 }
 
+/// The query behind [`ClientAndAddress`], binding `$1` = the caller's address
+/// and `$2` = the client id; other statements embed it (the refresh grant's
+/// single statement on PostgreSQL).
+pub(crate) const CLIENT_AND_ADDRESS: &str = "SELECT t.suspended_until AS ip_suspended_until, \
+    c.client_id, c.name, c.secret_hash, c.token_alg, c.jwt_secret_enc, c.enabled, c.created_at, c.updated_at \
+    FROM (SELECT 1 AS one) AS q \
+    LEFT JOIN ip_throttle t ON t.ip = $1 \
+    LEFT JOIN clients c ON c.client_id = $2";
+
+/// What a client lookup found: the client (if any), and until when the
+/// caller's address is suspended (if it is).
+#[derive(Debug, Clone)]
+pub struct ClientLookup {
+    pub client: Option<client::Model>,
+    pub suspended_until: Option<i64>,
+}
+
+impl ClientAndAddress {
+    pub(crate) fn into_lookup(self, now: i64) -> ClientLookup {
+        let suspended_until = self.ip_suspended_until.filter(|&until| until > now);
+        let client = match (
+            self.client_id,
+            self.name,
+            self.secret_hash,
+            self.token_alg,
+            self.enabled,
+            self.created_at,
+            self.updated_at,
+        ) {
+            (
+                Some(client_id),
+                Some(name),
+                Some(secret_hash),
+                Some(token_alg),
+                Some(enabled),
+                Some(created_at),
+                Some(updated_at),
+            ) => Some(client::Model {
+                client_id,
+                name,
+                secret_hash,
+                token_alg,
+                jwt_secret_enc: self.jwt_secret_enc,
+                enabled,
+                created_at,
+                updated_at,
+            }),
+            _ => None,
+        };
+        ClientLookup {
+            client,
+            suspended_until,
+        }
+    }
+}
+
 /// The client `client_id` names (if any), and until when `ip` is suspended (if it is).
 pub async fn find_with_suspension(
     db: &impl ConnectionTrait,
     client_id: &str,
     ip: &str,
     now: i64,
-) -> Result<(Option<client::Model>, Option<i64>), DbErr> {
-    let sql = "SELECT t.suspended_until AS ip_suspended_until, c.client_id, c.name, c.secret_hash, c.token_alg, \
-               c.jwt_secret_enc, c.enabled, c.created_at, c.updated_at \
-               FROM (SELECT 1 AS one) AS q \
-               LEFT JOIN ip_throttle t ON t.ip = $1 \
-               LEFT JOIN clients c ON c.client_id = $2";
+) -> Result<ClientLookup, DbErr> {
     let stmt = Statement::from_sql_and_values(
         db.get_database_backend(),
-        sql,
+        CLIENT_AND_ADDRESS,
         [ip.into(), client_id.into()],
     );
-    let Some(row) = ClientAndAddress::find_by_statement(stmt).one(db).await? else {
-        return Ok((None, None));
-    };
-    let suspended = row.ip_suspended_until.filter(|&until| until > now);
-    let client = match (
-        row.client_id,
-        row.name,
-        row.secret_hash,
-        row.token_alg,
-        row.enabled,
-        row.created_at,
-        row.updated_at,
-    ) {
-        (
-            Some(client_id),
-            Some(name),
-            Some(secret_hash),
-            Some(token_alg),
-            Some(enabled),
-            Some(created_at),
-            Some(updated_at),
-        ) => Some(client::Model {
-            client_id,
-            name,
-            secret_hash,
-            token_alg,
-            jwt_secret_enc: row.jwt_secret_enc,
-            enabled,
-            created_at,
-            updated_at,
-        }),
-        _ => None,
-    };
-    Ok((client, suspended))
+    Ok(ClientAndAddress::find_by_statement(stmt)
+        .one(db)
+        .await?
+        .map(|row| row.into_lookup(now))
+        .unwrap_or(ClientLookup {
+            client: None,
+            suspended_until: None,
+        }))
 }
 
 /// A client by id (enabled or not).

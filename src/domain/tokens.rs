@@ -28,10 +28,11 @@ use std::sync::Arc;
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
-    QueryFilter, Set, Statement, TransactionSession, TransactionTrait, Value,
+    QueryFilter, QueryResult, Set, Statement, TransactionSession, TransactionTrait, Value,
 };
 
 use crate::crypto::{Keys, constant_time_eq, hash_token, random_id, random_token};
+use crate::domain::clients::{CLIENT_AND_ADDRESS, ClientAndAddress, ClientLookup};
 use crate::entities::{authorization_code, refresh_token, user};
 use crate::error::is_unique_violation;
 use crate::resources::AUTHORIZATION_CODE_TTL_SECS;
@@ -252,7 +253,7 @@ pub struct Rotated {
 
 /// What a winning rotation returns: the family and its person.
 #[derive(Debug, FromQueryResult)]
-struct Claimed {
+pub struct Claimed {
     user_id: String,
     sso_session_id: String,
     scope: String,
@@ -261,35 +262,133 @@ struct Claimed {
     disabled: Option<bool>,
 }
 
-/// The one atomic step of a rotation, one statement on either database: if
-/// `presented` is its family's live token, this client's, unrevoked and
-/// unexpired, swap in the successor's hash and shift the rotation times.
-/// Nothing indexed changes, so PostgreSQL rewrites the row on its page.
+/// A refresh token presented for rotation, and the successor it would rotate to.
+pub struct Presented<'a> {
+    token: &'a str,
+    family_id: &'a str,
+    successor: String,
+}
+
+impl<'a> Presented<'a> {
+    /// `None` if the token is not shaped like one of ours (unknown, then).
+    pub fn parse(keys: &Keys, token: &'a str) -> Option<Self> {
+        let family_id = family_of(token)?;
+        Some(Presented {
+            token,
+            family_id,
+            successor: successor(keys, family_id, token),
+        })
+    }
+}
+
+/// The rotation itself, shared by both statements below: if the presented
+/// token is its family's live token, this client's, unrevoked and unexpired,
+/// swap in the successor's hash and shift the rotation times. Nothing indexed
+/// changes, so PostgreSQL rewrites the row on its page.
+const ROTATE: &str = "UPDATE refresh_tokens \
+    SET token_hash = $3, prev_rotated_at = rotated_at, rotated_at = $4, generation = generation + 1 \
+    WHERE family_id = $5 AND token_hash = $6 AND client_id = $2 \
+      AND revoked_at IS NULL AND expires_at > $4";
+
+/// The one atomic step of a rotation, one statement on either database;
+/// `None` if nothing rotated. `$1` (the caller's address in
+/// [`authenticate_and_claim`], which shares the numbering) is bound but unused.
 async fn claim(
     db: &impl ConnectionTrait,
-    family_id: &str,
-    presented_hash: &str,
-    successor_hash: &str,
+    presented: &Presented<'_>,
     client_id: &str,
     now: i64,
 ) -> Result<Option<Claimed>, DbErr> {
-    const ROTATE: &str = "UPDATE refresh_tokens \
-        SET token_hash = $1, prev_rotated_at = rotated_at, rotated_at = $2, generation = generation + 1 \
-        WHERE family_id = $3 AND token_hash = $4 AND client_id = $5 \
-          AND revoked_at IS NULL AND expires_at > $2 \
-        RETURNING user_id, sso_session_id, scope, expires_at, \
+    let sql = format!(
+        "{ROTATE} RETURNING user_id, sso_session_id, scope, expires_at, \
           (SELECT username FROM users WHERE users.id = refresh_tokens.user_id) AS username, \
-          (SELECT disabled FROM users WHERE users.id = refresh_tokens.user_id) AS disabled";
+          (SELECT disabled FROM users WHERE users.id = refresh_tokens.user_id) AS disabled"
+    );
     let values = vec![
-        successor_hash.into(),
-        now.into(),
-        family_id.into(),
-        presented_hash.into(),
+        0i64.into(),
         client_id.into(),
+        hash_token(&presented.successor).into(),
+        now.into(),
+        presented.family_id.into(),
+        hash_token(presented.token).into(),
     ];
-    Claimed::find_by_statement(stmt(db, ROTATE, values))
+    Claimed::find_by_statement(stmt(db, &sql, values))
         .one(db)
         .await
+}
+
+/// What [`authenticate_and_claim`] found: the client lookup, and the
+/// rotation if one happened.
+struct LookupAndClaim {
+    lookup: ClientLookup,
+    claimed: Option<Claimed>,
+}
+
+impl FromQueryResult for LookupAndClaim {
+    fn from_query_result(res: &QueryResult, pre: &str) -> Result<Self, DbErr> {
+        Ok(LookupAndClaim {
+            lookup: ClientAndAddress::from_query_result(res, pre)?.into_lookup(0),
+            claimed: Claimed::from_query_result_optional(res, pre)?,
+        })
+    }
+}
+
+/// The whole database work of a refresh grant in one PostgreSQL statement
+/// (one round trip, one commit): the client and the caller's suspension are
+/// read, and the token rotates only if the client is enabled, its secret's
+/// hash is the one presented and the address is not suspended. The caller
+/// still judges the credentials on the returned client exactly as for any
+/// other request; the conditions here only keep a rotation from happening
+/// for a request that judgement will refuse.
+pub async fn authenticate_and_claim(
+    db: &impl ConnectionTrait,
+    ip: &str,
+    client_id: &str,
+    client_secret: &str,
+    presented: &Presented<'_>,
+    now: i64,
+) -> Result<(ClientLookup, Option<Claimed>), DbErr> {
+    let sql = format!(
+        "WITH c AS ({CLIENT_AND_ADDRESS}), \
+         r AS ({ROTATE} AND EXISTS (SELECT 1 FROM c WHERE c.enabled AND c.secret_hash = $7 \
+                  AND (c.ip_suspended_until IS NULL OR c.ip_suspended_until <= $4)) \
+               RETURNING user_id, sso_session_id, scope, expires_at) \
+         SELECT c.*, r.user_id, r.sso_session_id, r.scope, r.expires_at, u.username, u.disabled \
+         FROM c LEFT JOIN r ON TRUE LEFT JOIN users u ON u.id = r.user_id"
+    );
+    let values = vec![
+        ip.into(),
+        client_id.into(),
+        hash_token(&presented.successor).into(),
+        now.into(),
+        presented.family_id.into(),
+        hash_token(presented.token).into(),
+        hash_token(client_secret).into(),
+    ];
+    // `all`, not `one`: SQLx reads a single row by stopping after it and
+    // then finishing the exchange (and the statement's implicit transaction)
+    // in a second round trip; reading to the end is one.
+    let found = LookupAndClaim::find_by_statement(stmt(db, &sql, values))
+        .all(db)
+        .await?
+        .into_iter()
+        .next();
+    Ok(match found {
+        Some(LookupAndClaim { lookup, claimed }) => {
+            let lookup = ClientLookup {
+                suspended_until: lookup.suspended_until.filter(|&until| until > now),
+                ..lookup
+            };
+            (lookup, claimed)
+        }
+        None => (
+            ClientLookup {
+                client: None,
+                suspended_until: None,
+            },
+            None,
+        ),
+    })
 }
 
 /// Where `presented` stands in its family: `(0, presented)` if it is the live
@@ -331,35 +430,41 @@ pub async fn rotate(
     db: &impl ConnectionTrait,
     keys: &Arc<Keys>,
     client_id: &str,
-    presented: &str,
+    token: &str,
     grace_secs: i64,
     now: i64,
 ) -> Result<Result<Rotated, GrantError>, DbErr> {
-    let Some(family_id) = family_of(presented) else {
+    let Some(presented) = Presented::parse(keys, token) else {
         return Ok(Err(GrantError::Unknown));
     };
-    let next = successor(keys, family_id, presented);
-    let claimed = claim(
-        db,
-        family_id,
-        &hash_token(presented),
-        &hash_token(&next),
-        client_id,
-        now,
-    )
-    .await?;
-    if let Some(claimed) = claimed {
-        return Ok(rotated(family_id, next, claimed));
-    }
+    let claimed = claim(db, &presented, client_id, now).await?;
+    settle(db, keys, client_id, presented, claimed, grace_secs, now).await
+}
 
-    // Not ours to rotate: find out why.
-    let Some(row) = refresh_token::Entity::find_by_id(family_id).one(db).await? else {
+/// The outcome of a claim: the rotation if it happened, otherwise why not —
+/// and, within the grace window, the live token the presented one leads to.
+pub async fn settle(
+    db: &impl ConnectionTrait,
+    keys: &Arc<Keys>,
+    client_id: &str,
+    presented: Presented<'_>,
+    claimed: Option<Claimed>,
+    grace_secs: i64,
+    now: i64,
+) -> Result<Result<Rotated, GrantError>, DbErr> {
+    if let Some(claimed) = claimed {
+        return Ok(rotated(presented.family_id, presented.successor, claimed));
+    }
+    let Some(row) = refresh_token::Entity::find_by_id(presented.family_id)
+        .one(db)
+        .await?
+    else {
         return Ok(Err(GrantError::Unknown));
     };
     if row.client_id != client_id {
         return Ok(Err(GrantError::Unknown));
     }
-    let Some((behind, live)) = position(keys, &row, presented).await else {
+    let Some((behind, live)) = position(keys, &row, presented.token).await else {
         return Ok(Err(GrantError::Unknown));
     };
     if row.revoked_at.is_some() {
@@ -377,7 +482,7 @@ pub async fn rotate(
         2 => row.prev_rotated_at,
         _ => None,
     };
-    if !rotated_at.is_some_and(|at| now - at <= grace_secs) {
+    if rotated_at.is_none_or(|at| now - at > grace_secs) {
         revoke_family(db, &row.family_id, now).await?;
         tracing::warn!(client_id, user_id = %row.user_id, family = %row.family_id, behind, "rotated refresh token reused; family revoked");
         return Ok(Err(GrantError::Reused));

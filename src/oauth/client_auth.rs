@@ -7,17 +7,18 @@ use axum::http::{HeaderMap, header};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::domain::{clients, throttle};
+use crate::domain::clients::{self, ClientLookup};
+use crate::domain::throttle;
 use crate::entities::client;
 use crate::error::OAuthError;
 use crate::metrics::inc;
 use crate::oauth::params::Params;
 use crate::state::AppState;
 
-/// Credentials as presented.
-struct Presented {
-    client_id: String,
-    secret: String,
+/// Client credentials as presented.
+pub struct Credentials {
+    pub client_id: String,
+    pub secret: String,
 }
 
 fn percent_decode(s: &str) -> Option<String> {
@@ -29,7 +30,7 @@ fn percent_decode(s: &str) -> Option<String> {
     Some(decoded)
 }
 
-fn basic(headers: &HeaderMap) -> Result<Option<Presented>, OAuthError> {
+fn basic(headers: &HeaderMap) -> Result<Option<Credentials>, OAuthError> {
     let mut values = headers.get_all(header::AUTHORIZATION).iter();
     let Some(value) = values.next() else {
         return Ok(None);
@@ -52,13 +53,13 @@ fn basic(headers: &HeaderMap) -> Result<Option<Presented>, OAuthError> {
     let raw = String::from_utf8(raw).map_err(|_| OAuthError::invalid_client())?;
     let (id, secret) = raw.split_once(':').ok_or_else(OAuthError::invalid_client)?;
     match (percent_decode(id), percent_decode(secret)) {
-        (Some(client_id), Some(secret)) => Ok(Some(Presented { client_id, secret })),
+        (Some(client_id), Some(secret)) => Ok(Some(Credentials { client_id, secret })),
         _ => Err(OAuthError::invalid_client()),
     }
 }
 
 /// The credentials of a request, or why they are not usable.
-fn presented(headers: &HeaderMap, params: &Params) -> Result<Presented, OAuthError> {
+pub fn credentials(headers: &HeaderMap, params: &Params) -> Result<Credentials, OAuthError> {
     let from_header = basic(headers)?;
     match (from_header, params.get("client_secret")) {
         (Some(_), Some(_)) => Err(OAuthError::invalid_request(
@@ -73,7 +74,7 @@ fn presented(headers: &HeaderMap, params: &Params) -> Result<Presented, OAuthErr
             Ok(p)
         }
         (None, Some(secret)) => match params.get("client_id") {
-            Some(id) => Ok(Presented {
+            Some(id) => Ok(Credentials {
                 client_id: id.to_owned(),
                 secret: secret.to_owned(),
             }),
@@ -92,19 +93,32 @@ pub async fn authenticate(
     params: &Params,
 ) -> Result<client::Model, OAuthError> {
     let now = crate::clock::now();
-    let presented = presented(headers, params);
-    let client_id = presented.as_ref().map_or("", |p| p.client_id.as_str());
-    let (client, suspended) = clients::find_with_suspension(&state.db, client_id, ip, now).await?;
-    if let Some(until) = suspended {
+    let credentials = credentials(headers, params);
+    let client_id = credentials.as_ref().map_or("", |c| c.client_id.as_str());
+    let lookup = clients::find_with_suspension(&state.db, client_id, ip, now).await?;
+    judge(state, ip, credentials, lookup, now).await
+}
+
+/// The decision on credentials, given what the lookup of their client found:
+/// a suspended address is refused first, then anything but an enabled client
+/// with the right secret is a failure that counts towards suspension.
+pub async fn judge(
+    state: &AppState,
+    ip: &str,
+    credentials: Result<Credentials, OAuthError>,
+    lookup: ClientLookup,
+    now: i64,
+) -> Result<client::Model, OAuthError> {
+    if let Some(until) = lookup.suspended_until {
         return Err(OAuthError::too_many_requests(until));
     }
-    let presented = match presented {
-        Ok(p) => p,
+    let credentials = match credentials {
+        Ok(c) => c,
         Err(err) if err.code == "invalid_client" => return Err(failed(state, ip, now).await),
         Err(err) => return Err(err),
     };
-    match client {
-        Some(client) if client.enabled && clients::secret_matches(&client, &presented.secret) => {
+    match lookup.client {
+        Some(client) if client.enabled && clients::secret_matches(&client, &credentials.secret) => {
             Ok(client)
         }
         _ => Err(failed(state, ip, now).await),

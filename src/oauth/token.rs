@@ -13,18 +13,19 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use oxide_auth::code_grant::extensions::Pkce;
 use oxide_auth::primitives::grant::Value as GrantValue;
+use sea_orm::DbBackend;
 use serde::Serialize;
 
 use crate::crypto::random_token_of;
 use crate::domain::clients::TokenAlg;
 use crate::domain::signing::AccessClaims;
 use crate::domain::sso;
-use crate::domain::tokens::{self, GrantError, IssuedRefresh};
+use crate::domain::tokens::{self, GrantError, IssuedRefresh, Rotated};
 use crate::entities::client;
 use crate::error::OAuthError;
 use crate::metrics::inc;
 use crate::oauth::answer;
-use crate::oauth::client_auth::authenticate;
+use crate::oauth::client_auth::{authenticate, credentials, judge};
 use crate::oauth::params::Params;
 use crate::state::AppState;
 use crate::web::client_ip::ClientIp;
@@ -78,6 +79,9 @@ async fn grant(
     body: &Bytes,
 ) -> Result<TokenResponse, OAuthError> {
     let params = Params::from_form(headers, body)?;
+    if let Some(answer) = refresh_in_one_statement(state, ip, headers, &params).await {
+        return answer;
+    }
     let client = authenticate(state, ip, headers, &params).await?;
     match params.require("grant_type")? {
         "authorization_code" => exchange_code(state, &client, &params).await,
@@ -86,6 +90,54 @@ async fn grant(
             "grant_type {other} is not supported"
         ))),
     }
+}
+
+/// The refresh grant's fast path on PostgreSQL: client authentication and
+/// rotation in one statement (see `tokens::authenticate_and_claim`), the
+/// same decisions as the general path. `None` where it does not apply
+/// (another grant or database, credentials or token not well formed), and
+/// the general path answers.
+async fn refresh_in_one_statement(
+    state: &AppState,
+    ip: &str,
+    headers: &HeaderMap,
+    params: &Params,
+) -> Option<Result<TokenResponse, OAuthError>> {
+    if params.get("grant_type") != Some("refresh_token")
+        || state.db.get_database_backend() != DbBackend::Postgres
+    {
+        return None;
+    }
+    let credentials = credentials(headers, params).ok()?;
+    let presented = tokens::Presented::parse(&state.keys, params.get("refresh_token")?)?;
+    Some(
+        async {
+            let now = crate::clock::now();
+            let (lookup, claimed) = tokens::authenticate_and_claim(
+                &state.db,
+                ip,
+                &credentials.client_id,
+                &credentials.secret,
+                &presented,
+                now,
+            )
+            .await?;
+            let client = judge(state, ip, Ok(credentials), lookup, now).await?;
+            let grace = state.config.refresh_grace_secs;
+            let rotated = tokens::settle(
+                &state.db,
+                &state.keys,
+                &client.client_id,
+                presented,
+                claimed,
+                grace,
+                now,
+            )
+            .await?;
+            finish_refresh(state, &client, params, rotated, now).await
+        }
+        .await,
+    )
 }
 
 fn verifier_well_formed(verifier: &str) -> bool {
@@ -162,8 +214,20 @@ async fn refresh(
         grace,
         now,
     )
-    .await?
-    .map_err(|err| {
+    .await?;
+    finish_refresh(state, client, params, rotated, now).await
+}
+
+/// A refresh grant once the rotation is decided: the scope check, the
+/// account check and the new access token.
+async fn finish_refresh(
+    state: &AppState,
+    client: &client::Model,
+    params: &Params,
+    rotated: Result<Rotated, GrantError>,
+    now: i64,
+) -> Result<TokenResponse, OAuthError> {
+    let rotated = rotated.map_err(|err| {
         if err == GrantError::Reused {
             inc(&state.metrics.refresh_reuse_detected);
         }

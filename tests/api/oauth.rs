@@ -643,6 +643,85 @@ async fn bad_client_credentials_get_401_and_count_towards_suspension() {
 }
 
 #[tokio::test]
+async fn a_refused_client_never_rotates_the_token_it_presents() {
+    // On PostgreSQL client authentication and rotation are one statement;
+    // whatever refuses the client must also keep the token from rotating.
+    let app = spawn_app_with(&["--login-max-failures", "3"]).await;
+    let alice = app.create_user("alice", PASSWORD, false).await;
+    let client = app.register_client("Game", TokenAlg::HS256).await;
+    let (_, tokens) = app.sign_in_and_get_tokens("alice", PASSWORD, &client).await;
+    let rt = s(&tokens, "refresh_token");
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", rt.as_str()),
+    ];
+    let generation = || async { live_tokens(&app, &alice.id, &client).await[0].generation };
+
+    let wrong_basic = app
+        .client
+        .post(app.url("/oauth2/token"))
+        .basic_auth(&client.client_id, Some("wrong"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_basic.status(), 401);
+    assert_eq!(
+        generation().await,
+        0,
+        "a wrong Basic secret rotated the token"
+    );
+    let wrong_post = app
+        .client
+        .post(app.url("/oauth2/token"))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", rt.as_str()),
+            ("client_id", client.client_id.as_str()),
+            ("client_secret", "wrong"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_post.status(), 401);
+    assert_eq!(
+        generation().await,
+        0,
+        "a wrong posted secret rotated the token"
+    );
+
+    let now = pattmayne_auth::clock::now();
+    pattmayne_auth::domain::clients::set_enabled(&app.state.db, &client.client_id, false, now)
+        .await
+        .unwrap();
+    assert_eq!(app.refresh(&client, &rt).await.status(), 401);
+    assert_eq!(generation().await, 0, "a disabled client rotated the token");
+    pattmayne_auth::domain::clients::set_enabled(&app.state.db, &client.client_id, true, now)
+        .await
+        .unwrap();
+
+    // Three failures suspended this address: the right secret is refused too.
+    let res = app.refresh(&client, &rt).await;
+    assert_eq!(res.status(), 429);
+    assert_eq!(
+        generation().await,
+        0,
+        "a suspended address rotated the token"
+    );
+
+    let elsewhere = app.new_client(Some("127.0.0.2".parse().unwrap()));
+    let res = elsewhere
+        .post(app.url("/oauth2/token"))
+        .basic_auth(&client.client_id, Some(&client.client_secret))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(generation().await, 1);
+}
+
+#[tokio::test]
 async fn client_secret_post_works_and_two_methods_at_once_are_refused() {
     let app = spawn_app().await;
     app.create_user("alice", PASSWORD, false).await;
