@@ -8,9 +8,11 @@
 //!
 //! Starts `target/release/pattmayne-auth` as a separate process on a fresh
 //! database (a temporary SQLite file, or a new PostgreSQL database on
-//! `BENCH_PG_URL`, default `postgres://root@127.0.0.1:5432/postgres`, dropped
+//! `BENCH_PG_URL`, default `postgres://root@127.0.0.1:5432/postgres?sslmode=disable`, dropped
 //! afterwards), prepares accounts and a client site, then drives it and
-//! prints throughput and latency percentiles. Scenarios:
+//! prints throughput and latency percentiles (each run goes
+//! `BENCH_WARMUP_SECS`, default 2, before it is measured for `BENCH_SECS`,
+//! default 10). Scenarios:
 //!
 //! - `login`: sign-ins per second at OWASP's argon2 floor, and the p99 of
 //!   `/healthz` during the flood;
@@ -62,7 +64,10 @@ async fn start(db: &str, argon2_owasp: bool) -> Server {
     let port = free_port();
     let (url, pg_admin) = if db == "postgres" {
         let admin = std::env::var("BENCH_PG_URL")
-            .unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/postgres".into());
+            // Plain TCP, as to a database on the same host or a private
+            // network (the PostgreSQL of docker-compose.yml offers no TLS);
+            // over loopback, TLS cost a quarter of the throughput.
+            .unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/postgres?sslmode=disable".into());
         let name = format!("pattmayne_bench_{}", std::process::id());
         let conn = Database::connect(&admin)
             .await
@@ -308,7 +313,7 @@ fn print_row(scenario: &str, db: &str, concurrency: usize, s: &Stats) {
     );
 }
 
-/// How long each run lasts (`BENCH_SECS`, default 10).
+/// How long the measured part of a run lasts (`BENCH_SECS`, default 10).
 fn run_time() -> Duration {
     Duration::from_secs(
         std::env::var("BENCH_SECS")
@@ -389,6 +394,18 @@ fn json_string(body: &str, key: &str) -> Option<String> {
     Some(body[start..start + len].to_owned())
 }
 
+/// How long a run goes before it is measured (`BENCH_WARMUP_SECS`, default
+/// 2): the server prepares its statements and fills its pool, PostgreSQL
+/// warms its caches; the first requests of a run are not its steady state.
+fn warm_up() -> Duration {
+    Duration::from_secs(
+        std::env::var("BENCH_WARMUP_SECS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(2),
+    )
+}
+
 async fn bench_refresh(db: &str, concurrency: usize) {
     let mut server = start(db, false).await;
     let base = server.base.clone();
@@ -408,7 +425,7 @@ async fn bench_refresh(db: &str, concurrency: usize) {
     let addr = base.trim_start_matches("http://").to_owned();
     let latencies = Arc::new(Mutex::new(Vec::new()));
     let errors = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let duration = run_time();
+    let (warmup, duration) = (warm_up(), run_time());
     let started = Instant::now();
     let workers: Vec<_> = tokens
         .into_iter()
@@ -422,14 +439,16 @@ async fn bench_refresh(db: &str, concurrency: usize) {
             tokio::spawn(async move {
                 let mut conn = RawConn::open(&addr).await;
                 let mut mine = Vec::new();
-                while started.elapsed() < duration {
+                while started.elapsed() < warmup + duration {
                     let t = Instant::now();
                     let body = format!("grant_type=refresh_token&refresh_token={token}");
                     match conn.post("/oauth2/token", &authorization, &body).await {
                         Some((200, body)) => match json_string(&body, "refresh_token") {
                             Some(next) => {
                                 token = next;
-                                mine.push(t.elapsed());
+                                if t >= started + warmup {
+                                    mine.push(t.elapsed());
+                                }
                             }
                             None => {
                                 errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -448,7 +467,7 @@ async fn bench_refresh(db: &str, concurrency: usize) {
     for w in workers {
         let _ = w.await;
     }
-    let secs = started.elapsed().as_secs_f64();
+    let secs = (started.elapsed() - warmup).as_secs_f64();
     let latencies = std::mem::take(&mut *latencies.lock().await);
     print_row(
         "refresh",
@@ -475,7 +494,7 @@ async fn bench_code(db: &str, concurrency: usize) {
     }
     let api = reqwest::Client::new();
     let latencies = Arc::new(Mutex::new(Vec::new()));
-    let duration = run_time();
+    let (warmup, duration) = (warm_up(), run_time());
     let started = Instant::now();
     let workers: Vec<_> = browsers
         .into_iter()
@@ -484,10 +503,12 @@ async fn bench_code(db: &str, concurrency: usize) {
                 (api.clone(), base.clone(), client.clone(), latencies.clone());
             tokio::spawn(async move {
                 let mut mine = Vec::new();
-                while started.elapsed() < duration {
+                while started.elapsed() < warmup + duration {
                     let t = Instant::now();
                     code_round_trip(&base, &b, &api, &client).await;
-                    mine.push(t.elapsed());
+                    if t >= started + warmup {
+                        mine.push(t.elapsed());
+                    }
                 }
                 latencies.lock().await.extend(mine);
             })
@@ -496,7 +517,7 @@ async fn bench_code(db: &str, concurrency: usize) {
     for w in workers {
         let _ = w.await;
     }
-    let secs = started.elapsed().as_secs_f64();
+    let secs = (started.elapsed() - warmup).as_secs_f64();
     let latencies = std::mem::take(&mut *latencies.lock().await);
     print_row("code", db, concurrency, &stats(latencies, secs, 0));
     server.drop_database().await;

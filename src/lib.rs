@@ -48,6 +48,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -147,6 +148,12 @@ pub async fn serve_on(
 ) -> Result<(), ServeError> {
     let cleanup = tokio::spawn(domain::cleanup::run(state.db.clone()));
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    // Small responses go out at once rather than waiting on Nagle's algorithm.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %err, "could not set TCP_NODELAY");
+        }
+    });
     let result = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await;
