@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 use crate::config::Config;
 use crate::crypto::Keys;
 use crate::domain::passwords::Passwords;
+use crate::domain::rotations::Rotations;
 use crate::domain::signing::Signer;
 use crate::metrics::Metrics;
 use crate::templates::Templates;
@@ -21,6 +22,8 @@ pub struct AppState {
     pub passwords: Passwords,
     pub metrics: Arc<Metrics>,
     pub signer: Arc<Signer>,
+    /// Refresh grants gathered into batches (PostgreSQL).
+    pub rotations: Arc<Rotations>,
 }
 
 impl AppState {
@@ -35,6 +38,7 @@ impl AppState {
             passwords,
             metrics: Arc::new(Metrics::default()),
             signer: Arc::new(Signer::default()),
+            rotations: Arc::new(Rotations::default()),
             config: Arc::new(config),
         })
     }

@@ -228,14 +228,20 @@ pub(crate) struct ClientAndAddress {
     updated_at: Option<i64>,
 }
 
+/// The columns of [`ClientAndAddress`], from `ip_throttle t` and `clients c`;
+/// the refresh grant's batched statement on PostgreSQL selects them too.
+pub(crate) const CLIENT_AND_ADDRESS_COLUMNS: &str = "t.suspended_until AS ip_suspended_until, \
+    c.client_id, c.name, c.secret_hash, c.token_alg, c.jwt_secret_enc, c.enabled, c.created_at, c.updated_at";
+
 /// The query behind [`ClientAndAddress`], binding `$1` = the caller's address
-/// and `$2` = the client id; other statements embed it (the refresh grant's
-/// single statement on PostgreSQL).
-pub(crate) const CLIENT_AND_ADDRESS: &str = "SELECT t.suspended_until AS ip_suspended_until, \
-    c.client_id, c.name, c.secret_hash, c.token_alg, c.jwt_secret_enc, c.enabled, c.created_at, c.updated_at \
-    FROM (SELECT 1 AS one) AS q \
-    LEFT JOIN ip_throttle t ON t.ip = $1 \
-    LEFT JOIN clients c ON c.client_id = $2";
+/// and `$2` = the client id.
+fn client_and_address_sql() -> String {
+    format!(
+        "SELECT {CLIENT_AND_ADDRESS_COLUMNS} FROM (SELECT 1 AS one) AS q \
+         LEFT JOIN ip_throttle t ON t.ip = $1 \
+         LEFT JOIN clients c ON c.client_id = $2"
+    )
+}
 
 /// What a client lookup found: the client (if any), and until when the
 /// caller's address is suspended (if it is).
@@ -293,7 +299,7 @@ pub async fn find_with_suspension(
 ) -> Result<ClientLookup, DbErr> {
     let stmt = Statement::from_sql_and_values(
         db.get_database_backend(),
-        CLIENT_AND_ADDRESS,
+        client_and_address_sql(),
         [ip.into(), client_id.into()],
     );
     Ok(ClientAndAddress::find_by_statement(stmt)

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod cleanup;
 pub mod clients;
 pub mod passwords;
+pub mod rotations;
 pub mod signing;
 pub mod sso;
 pub mod throttle;

@@ -32,7 +32,7 @@ use sea_orm::{
 };
 
 use crate::crypto::{Keys, constant_time_eq, hash_token, random_id, random_token};
-use crate::domain::clients::{CLIENT_AND_ADDRESS, ClientAndAddress, ClientLookup};
+use crate::domain::clients::{CLIENT_AND_ADDRESS_COLUMNS, ClientAndAddress, ClientLookup};
 use crate::entities::{authorization_code, refresh_token, user};
 use crate::error::is_unique_violation;
 use crate::resources::AUTHORIZATION_CODE_TTL_SECS;
@@ -317,78 +317,146 @@ async fn claim(
         .await
 }
 
-/// What [`authenticate_and_claim`] found: the client lookup, and the
-/// rotation if one happened.
-struct LookupAndClaim {
-    lookup: ClientLookup,
-    claimed: Option<Claimed>,
+/// One refresh grant's part of [`authenticate_and_claim`]: who asks, with
+/// what credentials, to rotate which token, and when. Owned and hashed, so it
+/// can wait in a batch.
+#[derive(Debug, Clone)]
+pub struct Ask {
+    ip: String,
+    client_id: String,
+    secret_hash: String,
+    family_id: String,
+    token_hash: String,
+    successor_hash: String,
+    now: i64,
 }
 
-impl FromQueryResult for LookupAndClaim {
+impl Ask {
+    pub fn new(
+        ip: &str,
+        client_id: &str,
+        client_secret: &str,
+        presented: &Presented<'_>,
+        now: i64,
+    ) -> Self {
+        Ask {
+            ip: ip.to_owned(),
+            client_id: client_id.to_owned(),
+            secret_hash: hash_token(client_secret),
+            family_id: presented.family_id.to_owned(),
+            token_hash: hash_token(presented.token),
+            successor_hash: hash_token(&presented.successor),
+            now,
+        }
+    }
+}
+
+/// What [`authenticate_and_claim`] found for one [`Ask`]: the client lookup,
+/// the rotation if one happened, and whether the family's row was locked
+/// for the decision (`false`: the family does not exist, or a statement
+/// that skips locked rows found it locked).
+pub struct Found {
+    pub lookup: ClientLookup,
+    pub claimed: Option<Claimed>,
+    pub locked: bool,
+}
+
+impl FromQueryResult for Found {
     fn from_query_result(res: &QueryResult, pre: &str) -> Result<Self, DbErr> {
-        Ok(LookupAndClaim {
-            lookup: ClientAndAddress::from_query_result(res, pre)?.into_lookup(0),
+        let now: i64 = res.try_get(pre, "now")?;
+        Ok(Found {
+            lookup: ClientAndAddress::from_query_result(res, pre)?.into_lookup(now),
             claimed: Claimed::from_query_result_optional(res, pre)?,
+            locked: res.try_get(pre, "locked")?,
         })
     }
 }
 
-/// The whole database work of a refresh grant in one PostgreSQL statement
-/// (one round trip, one commit): the client and the caller's suspension are
-/// read, and the token rotates only if the client is enabled, its secret's
-/// hash is the one presented and the address is not suspended. The caller
-/// still judges the credentials on the returned client exactly as for any
-/// other request; the conditions here only keep a rotation from happening
-/// for a request that judgement will refuse.
+/// Whether [`authenticate_and_claim`] waits for a family row another
+/// transaction holds, or leaves that ask undecided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Locks {
+    Wait,
+    Skip,
+}
+
+/// The whole database work of refresh grants in one PostgreSQL statement (one
+/// round trip, one commit, however many asks): for each ask the client and
+/// the caller's suspension are read, and the token rotates only if the client
+/// is enabled, its secret's hash is the one presented and the address is not
+/// suspended. The caller still judges the credentials on the returned client
+/// exactly as for any other request; the conditions here only keep a
+/// rotation from happening for a request that judgement will refuse.
+///
+/// The rotation is [`ROTATE`]'s, row by row. Family rows are locked first;
+/// with [`Locks::Skip`] the statement never waits for a lock, so a batch
+/// cannot deadlock with another batch or a sign-out revoking several
+/// families, and an ask whose row it skipped comes back with `locked: false`
+/// and no rotation, to be asked again on its own with [`Locks::Wait`].
+///
+/// Returns one [`Found`] per ask, in order.
 pub async fn authenticate_and_claim(
     db: &impl ConnectionTrait,
-    ip: &str,
-    client_id: &str,
-    client_secret: &str,
-    presented: &Presented<'_>,
-    now: i64,
-) -> Result<(ClientLookup, Option<Claimed>), DbErr> {
+    asks: &[&Ask],
+    locks: Locks,
+) -> Result<Vec<Found>, DbErr> {
+    let skip = match locks {
+        Locks::Wait => "",
+        Locks::Skip => "SKIP LOCKED",
+    };
     let sql = format!(
-        "WITH c AS ({CLIENT_AND_ADDRESS}), \
-         r AS ({ROTATE} AND EXISTS (SELECT 1 FROM c WHERE c.enabled AND c.secret_hash = $7 \
-                  AND (c.ip_suspended_until IS NULL OR c.ip_suspended_until <= $4)) \
-               RETURNING user_id, sso_session_id, scope, expires_at) \
-         SELECT c.*, r.user_id, r.sso_session_id, r.scope, r.expires_at, u.username, u.disabled \
-         FROM c LEFT JOIN r ON TRUE LEFT JOIN users u ON u.id = r.user_id"
+        "WITH i AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], \
+                      $5::text[], $6::text[], $7::bigint[]) WITH ORDINALITY \
+                    AS i(ip, client_id, secret_hash, family_id, token_hash, successor_hash, now, n)), \
+         a AS (SELECT i.n, i.now, {CLIENT_AND_ADDRESS_COLUMNS}, \
+                 (c.enabled AND c.secret_hash = i.secret_hash \
+                  AND (t.suspended_until IS NULL OR t.suspended_until <= i.now)) AS admitted \
+               FROM i LEFT JOIN ip_throttle t ON t.ip = i.ip \
+               LEFT JOIN clients c ON c.client_id = i.client_id), \
+         l AS (SELECT family_id FROM refresh_tokens WHERE family_id = ANY($4::text[]) \
+               FOR NO KEY UPDATE {skip}), \
+         r AS (UPDATE refresh_tokens f \
+               SET token_hash = i.successor_hash, prev_rotated_at = f.rotated_at, \
+                   rotated_at = i.now, generation = f.generation + 1 \
+               FROM i JOIN a ON a.n = i.n JOIN l ON l.family_id = i.family_id \
+               WHERE f.family_id = i.family_id AND f.token_hash = i.token_hash \
+                 AND f.client_id = i.client_id AND f.revoked_at IS NULL AND f.expires_at > i.now \
+                 AND a.admitted \
+               RETURNING i.n, f.user_id, f.sso_session_id, f.scope, f.expires_at) \
+         SELECT a.*, EXISTS (SELECT 1 FROM l WHERE l.family_id = i.family_id) AS locked, \
+                r.user_id, r.sso_session_id, r.scope, r.expires_at, u.username, u.disabled \
+         FROM i JOIN a ON a.n = i.n LEFT JOIN r ON r.n = i.n LEFT JOIN users u ON u.id = r.user_id \
+         ORDER BY i.n"
     );
+    let column = |field: fn(&Ask) -> &str| -> Value {
+        asks.iter()
+            .map(|ask| field(ask).to_owned())
+            .collect::<Vec<_>>()
+            .into()
+    };
     let values = vec![
-        ip.into(),
-        client_id.into(),
-        hash_token(&presented.successor).into(),
-        now.into(),
-        presented.family_id.into(),
-        hash_token(presented.token).into(),
-        hash_token(client_secret).into(),
+        column(|a| &a.ip),
+        column(|a| &a.client_id),
+        column(|a| &a.secret_hash),
+        column(|a| &a.family_id),
+        column(|a| &a.token_hash),
+        column(|a| &a.successor_hash),
+        asks.iter().map(|a| a.now).collect::<Vec<_>>().into(),
     ];
     // `all`, not `one`: SQLx reads a single row by stopping after it and
     // then finishing the exchange (and the statement's implicit transaction)
     // in a second round trip; reading to the end is one.
-    let found = LookupAndClaim::find_by_statement(stmt(db, &sql, values))
+    let found = Found::find_by_statement(stmt(db, &sql, values))
         .all(db)
-        .await?
-        .into_iter()
-        .next();
-    Ok(match found {
-        Some(LookupAndClaim { lookup, claimed }) => {
-            let lookup = ClientLookup {
-                suspended_until: lookup.suspended_until.filter(|&until| until > now),
-                ..lookup
-            };
-            (lookup, claimed)
-        }
-        None => (
-            ClientLookup {
-                client: None,
-                suspended_until: None,
-            },
-            None,
-        ),
-    })
+        .await?;
+    if found.len() != asks.len() {
+        return Err(DbErr::Custom(format!(
+            "{} asks but {} answers",
+            asks.len(),
+            found.len()
+        )));
+    }
+    Ok(found)
 }
 
 /// Where `presented` stands in its family: `(0, presented)` if it is the live

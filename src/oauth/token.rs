@@ -93,10 +93,10 @@ async fn grant(
 }
 
 /// The refresh grant's fast path on PostgreSQL: client authentication and
-/// rotation in one statement (see `tokens::authenticate_and_claim`), the
-/// same decisions as the general path. `None` where it does not apply
-/// (another grant or database, credentials or token not well formed), and
-/// the general path answers.
+/// rotation in one statement, shared with other refresh grants arriving at
+/// the same time (see `domain::rotations`); the same decisions as the
+/// general path. `None` where it does not apply (another grant or database,
+/// credentials or token not well formed), and the general path answers.
 async fn refresh_in_one_statement(
     state: &AppState,
     ip: &str,
@@ -113,23 +113,22 @@ async fn refresh_in_one_statement(
     Some(
         async {
             let now = crate::clock::now();
-            let (lookup, claimed) = tokens::authenticate_and_claim(
-                &state.db,
+            let ask = tokens::Ask::new(
                 ip,
                 &credentials.client_id,
                 &credentials.secret,
                 &presented,
                 now,
-            )
-            .await?;
-            let client = judge(state, ip, Ok(credentials), lookup, now).await?;
+            );
+            let found = state.rotations.claim(&state.db, ask).await?;
+            let client = judge(state, ip, Ok(credentials), found.lookup, now).await?;
             let grace = state.config.refresh_grace_secs;
             let rotated = tokens::settle(
                 &state.db,
                 &state.keys,
                 &client.client_id,
                 presented,
-                claimed,
+                found.claimed,
                 grace,
                 now,
             )

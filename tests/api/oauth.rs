@@ -473,6 +473,153 @@ async fn sixty_four_parallel_refreshes_give_no_5xx_and_leave_one_live_token() {
 }
 
 #[tokio::test]
+async fn parallel_refreshes_of_many_families_each_rotate_their_own() {
+    // On PostgreSQL concurrent refresh grants share statements
+    // (`domain::rotations`); nobody may get another family's token.
+    let app = spawn_app().await;
+    let client = app.register_client("Game", TokenAlg::HS256).await;
+    let mut people = Vec::new();
+    for i in 0..16 {
+        let name = format!("player{i}");
+        let person = app.create_user(&name, PASSWORD, false).await;
+        let (_, tokens) = app.sign_in_and_get_tokens(&name, PASSWORD, &client).await;
+        people.push((person.id, s(&tokens, "refresh_token")));
+    }
+    for _ in 0..4 {
+        let requests: Vec<_> = people
+            .iter()
+            .map(|(_, token)| {
+                let http = app.new_client(None);
+                let url = app.url("/oauth2/token");
+                let (id, secret, token) = (
+                    client.client_id.clone(),
+                    client.client_secret.clone(),
+                    token.clone(),
+                );
+                tokio::spawn(async move {
+                    let res = http
+                        .post(url)
+                        .basic_auth(id, Some(secret))
+                        .form(&[
+                            ("grant_type", "refresh_token"),
+                            ("refresh_token", token.as_str()),
+                        ])
+                        .send()
+                        .await
+                        .unwrap();
+                    (res.status().as_u16(), res.json::<Value>().await.unwrap())
+                })
+            })
+            .collect();
+        for ((user_id, token), request) in people.iter_mut().zip(requests) {
+            let (status, body) = request.await.unwrap();
+            assert_eq!(status, 200, "{body}");
+            let next = s(&body, "refresh_token");
+            let family = |t: &str| t.split('.').next().unwrap().to_owned();
+            assert_eq!(family(&next), family(token), "another family's token");
+            assert_ne!(&next, token);
+            let claims = hs256(&app, &client, &s(&body, "access_token"));
+            assert_eq!(&claims.sub, user_id, "an access token for someone else");
+            *token = next;
+        }
+    }
+    for (user_id, token) in &people {
+        let live = live_tokens(&app, user_id, &client).await;
+        assert_eq!(live.len(), 1);
+        assert_eq!(live[0].generation, 4, "each refresh rotates exactly once");
+        assert_eq!(app.refresh(&client, token).await.status(), 200);
+    }
+}
+
+#[tokio::test]
+async fn a_batch_of_refreshes_decides_each_ask_alone_and_never_waits_for_a_lock() {
+    use pattmayne_auth::domain::tokens::{Ask, Locks, Presented, authenticate_and_claim};
+    use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
+
+    let app = spawn_app().await;
+    if app.state.db.get_database_backend() != DbBackend::Postgres {
+        return; // batches are PostgreSQL's; SQLite rotates one at a time
+    }
+    let game = app.register_client("Game", TokenAlg::HS256).await;
+    let other = app.register_client("Other", TokenAlg::HS256).await;
+    let mut tokens = Vec::new();
+    let mut ids = Vec::new();
+    for name in ["alice", "bob", "carol", "dave", "erin"] {
+        ids.push(app.create_user(name, PASSWORD, false).await.id);
+        let (_, issued) = app.sign_in_and_get_tokens(name, PASSWORD, &game).await;
+        tokens.push(s(&issued, "refresh_token"));
+    }
+    let [alice, bob, carol, dave, erin] = <[String; 5]>::try_from(tokens).unwrap();
+    assert_eq!(app.refresh(&game, &carol).await.status(), 200); // carol's is now rotated away
+    let family = |t: &str| t.split('.').next().unwrap().to_owned();
+
+    let now = pattmayne_auth::clock::now();
+    let ask = |client: &TestClient, secret: &str, token: &str| {
+        let presented = Presented::parse(&app.state.keys, token).unwrap();
+        Ask::new("127.0.0.1", &client.client_id, secret, &presented, now)
+    };
+    // Another transaction holds erin's family.
+    let holder = app.state.db.begin().await.unwrap();
+    holder
+        .execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT 1 FROM refresh_tokens WHERE family_id = $1 FOR UPDATE",
+            [family(&erin).into()],
+        ))
+        .await
+        .unwrap();
+    let asks = [
+        ask(&game, &game.client_secret, &alice),
+        ask(&game, "wrong secret", &bob),
+        ask(&other, &other.client_secret, &bob),
+        ask(&game, &game.client_secret, &carol),
+        ask(&game, &game.client_secret, &dave),
+        ask(&game, &game.client_secret, &dave),
+        ask(&game, &game.client_secret, "no-such-family.secret"),
+        ask(&game, &game.client_secret, &erin),
+    ];
+    let batch: Vec<&Ask> = asks.iter().collect();
+    let found = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        authenticate_and_claim(&app.state.db, &batch, Locks::Skip),
+    )
+    .await
+    .expect("a batch waited for a row lock held elsewhere")
+    .unwrap();
+    let rotated: Vec<bool> = found.iter().map(|f| f.claimed.is_some()).collect();
+    let locked: Vec<bool> = found.iter().map(|f| f.locked).collect();
+    assert_eq!(rotated[..4], [true, false, false, false], "{rotated:?}");
+    assert!(
+        rotated[4] ^ rotated[5],
+        "dave's token rotated twice or not at all"
+    );
+    assert_eq!(rotated[6..], [false, false]);
+    assert_eq!(locked, [true, true, true, true, true, true, false, false]);
+    let client_of = |f: &pattmayne_auth::domain::tokens::Found| {
+        f.lookup.client.as_ref().map(|c| c.client_id.clone())
+    };
+    assert_eq!(client_of(&found[1]), Some(game.client_id.clone()));
+    assert_eq!(client_of(&found[2]), Some(other.client_id.clone()));
+
+    let generations = || async {
+        let mut all = Vec::new();
+        for id in &ids {
+            all.push(live_tokens(&app, id, &game).await[0].generation);
+        }
+        all
+    };
+    assert_eq!(generations().await, [1, 0, 1, 1, 0]);
+
+    // Once the holder lets go, erin's ask on its own (waiting) rotates.
+    holder.rollback().await.unwrap();
+    let found = authenticate_and_claim(&app.state.db, &[&asks[7]], Locks::Wait)
+        .await
+        .unwrap();
+    assert!(found[0].claimed.is_some() && found[0].locked);
+    assert_eq!(generations().await, [1, 0, 1, 1, 1]);
+}
+
+#[tokio::test]
 async fn a_new_code_exchange_replaces_the_clients_previous_token() {
     let app = spawn_app().await;
     let alice = app.create_user("alice", PASSWORD, false).await;

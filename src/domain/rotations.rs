@@ -1,0 +1,113 @@
+//! Refresh grants on PostgreSQL, rotated many to a statement.
+//!
+//! Most of what a refresh costs PostgreSQL is the statement, not the row: the
+//! round trip, the executor's start-up, the commit. So refresh grants that
+//! arrive while earlier ones are in the database wait for the next free slot
+//! and then go together, in one [`tokens::authenticate_and_claim`] statement.
+//! Nothing waits for a batch to fill: a lone request goes at once, and at low
+//! load every batch is one request.
+//!
+//! A batch skips family rows another transaction has locked, so it never
+//! waits for a lock and cannot deadlock; an ask it skipped (or that the batch
+//! could not answer at all) is asked again on its own, waiting as usual. The
+//! decisions are the same either way: batching changes only how many asks
+//! share a statement.
+
+use std::sync::{Arc, OnceLock};
+
+use sea_orm::{DatabaseConnection, DbErr};
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+use crate::domain::tokens::{self, Ask, Found, Locks};
+
+/// Batches in the database at once: enough to keep both of a small
+/// machine's cores busy while the next batch gathers.
+const SLOTS: usize = 2;
+
+/// The most asks in one statement.
+const MAX_BATCH: usize = 64;
+
+/// Asks waiting for a slot; beyond this, senders wait too.
+const QUEUE: usize = 1024;
+
+struct Job {
+    ask: Arc<Ask>,
+    reply: oneshot::Sender<Option<Found>>,
+}
+
+/// The refresh grants' gatherer: one per server, started on first use.
+#[derive(Default)]
+pub struct Rotations {
+    queue: OnceLock<mpsc::Sender<Job>>,
+}
+
+impl Rotations {
+    /// Authenticates the client and rotates the token of one ask, in a batch
+    /// with whatever other asks are waiting.
+    pub async fn claim(&self, db: &DatabaseConnection, ask: Ask) -> Result<Found, DbErr> {
+        let ask = Arc::new(ask);
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            ask: Arc::clone(&ask),
+            reply,
+        };
+        if self.queue(db).send(job).await.is_ok()
+            && let Ok(Some(found)) = answer.await
+        {
+            return Ok(found);
+        }
+        let mut alone = tokens::authenticate_and_claim(db, &[&ask], Locks::Wait).await?;
+        alone
+            .pop()
+            .ok_or_else(|| DbErr::Custom("no answer for a refresh".into()))
+    }
+
+    fn queue(&self, db: &DatabaseConnection) -> &mpsc::Sender<Job> {
+        self.queue.get_or_init(|| {
+            let (queue, waiting) = mpsc::channel(QUEUE);
+            tokio::spawn(gather(db.clone(), waiting));
+            queue
+        })
+    }
+}
+
+/// Takes everything waiting whenever a slot is free, until the server (the
+/// last sender) is gone.
+async fn gather(db: DatabaseConnection, mut waiting: mpsc::Receiver<Job>) {
+    let slots = Arc::new(Semaphore::new(SLOTS));
+    loop {
+        let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
+            return;
+        };
+        let mut jobs = Vec::new();
+        if waiting.recv_many(&mut jobs, MAX_BATCH).await == 0 {
+            return;
+        }
+        let db = db.clone();
+        tokio::spawn(async move {
+            run(&db, jobs).await;
+            drop(slot);
+        });
+    }
+}
+
+/// One batch: each job gets its answer, or `None` to go alone (its family
+/// was locked elsewhere, or the batch failed).
+async fn run(db: &DatabaseConnection, jobs: Vec<Job>) {
+    let asks: Vec<&Ask> = jobs.iter().map(|job| job.ask.as_ref()).collect();
+    let answers = match tokens::authenticate_and_claim(db, &asks, Locks::Skip).await {
+        Ok(found) => found.into_iter().map(Some).collect(),
+        Err(err) => {
+            tracing::warn!(error = %err, asks = jobs.len(), "batched refresh failed; each is asked alone");
+            Vec::new()
+        }
+    };
+    let mut answers = answers.into_iter();
+    for job in jobs {
+        // Not locked for it: the row was someone else's at that moment, or
+        // there is no such family; asked alone, the ask finds out which.
+        let answer = answers.next().flatten().filter(|found| found.locked);
+        // The request may have gone (its client hung up): nothing to tell.
+        let _ = job.reply.send(answer);
+    }
+}
