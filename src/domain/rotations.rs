@@ -2,7 +2,7 @@
 //!
 //! Most of what a refresh costs PostgreSQL is the statement, not the row: the
 //! round trip, the executor's start-up, the commit. So refresh grants that
-//! arrive while earlier ones are in the database wait for the next free slot
+//! arrive while an earlier batch is in the database wait for it to finish
 //! and then go together, in one [`tokens::authenticate_and_claim`] statement.
 //! Nothing waits for a batch to fill: a lone request goes at once, and at low
 //! load every batch is one request.
@@ -16,18 +16,14 @@
 use std::sync::{Arc, OnceLock};
 
 use sea_orm::{DatabaseConnection, DbErr};
-use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::domain::tokens::{self, Ask, Found, Locks};
-
-/// Batches in the database at once: enough to keep both of a small
-/// machine's cores busy while the next batch gathers.
-const SLOTS: usize = 2;
 
 /// The most asks in one statement.
 const MAX_BATCH: usize = 64;
 
-/// Asks waiting for a slot; beyond this, senders wait too.
+/// Asks waiting for their batch; beyond this, senders wait too.
 const QUEUE: usize = 1024;
 
 struct Job {
@@ -71,23 +67,16 @@ impl Rotations {
     }
 }
 
-/// Takes everything waiting whenever a slot is free, until the server (the
-/// last sender) is gone.
+/// Runs one batch at a time, each taking everything that waited for the
+/// previous one, until the server (the last sender) is gone. One at a time,
+/// because while a batch is in the database the next one gathers, and
+/// PostgreSQL does the most per commit: measured with the database on the
+/// same 2 cores at 64 concurrent refreshes, one batch in flight gave
+/// ≈ 13,000/s, two ≈ 10,000/s, four ≈ 9,000/s.
 async fn gather(db: DatabaseConnection, mut waiting: mpsc::Receiver<Job>) {
-    let slots = Arc::new(Semaphore::new(SLOTS));
-    loop {
-        let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
-            return;
-        };
-        let mut jobs = Vec::new();
-        if waiting.recv_many(&mut jobs, MAX_BATCH).await == 0 {
-            return;
-        }
-        let db = db.clone();
-        tokio::spawn(async move {
-            run(&db, jobs).await;
-            drop(slot);
-        });
+    let mut jobs = Vec::with_capacity(MAX_BATCH);
+    while waiting.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+        run(&db, std::mem::take(&mut jobs)).await;
     }
 }
 
