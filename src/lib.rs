@@ -90,6 +90,7 @@ pub fn app(state: AppState) -> Router {
         .merge(oauth::router())
         .merge(admin::router())
         .fallback(web::not_found)
+        .layer(axum::middleware::from_fn(web::refuse_nul))
         .layer(axum::middleware::from_fn_with_state(state.clone(), web::error_pages))
         .layer(sessions)
         .layer(

@@ -53,7 +53,9 @@ fn basic(headers: &HeaderMap) -> Result<Option<Credentials>, OAuthError> {
     let raw = String::from_utf8(raw).map_err(|_| OAuthError::invalid_client())?;
     let (id, secret) = raw.split_once(':').ok_or_else(OAuthError::invalid_client)?;
     match (percent_decode(id), percent_decode(secret)) {
-        (Some(client_id), Some(secret)) => Ok(Some(Credentials { client_id, secret })),
+        (Some(client_id), Some(secret)) if !client_id.contains('\0') && !secret.contains('\0') => {
+            Ok(Some(Credentials { client_id, secret }))
+        }
         _ => Err(OAuthError::invalid_client()),
     }
 }

@@ -1,5 +1,6 @@
 //! Reading the form body of an API request: form-encoded only, every
-//! parameter at most once (RFC 6749 §3.2), values of sane length.
+//! parameter at most once (RFC 6749 §3.2), values of sane length (NUL
+//! characters are refused before any handler: `web::refuse_nul`).
 
 use std::collections::HashMap;
 
@@ -37,6 +38,7 @@ impl Params {
                     "parameter {key} is too long"
                 )));
             }
+
             if map
                 .insert(key.clone().into_owned(), value.into_owned())
                 .is_some()

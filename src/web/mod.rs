@@ -13,8 +13,8 @@ pub mod register;
 pub mod session;
 
 use axum::Router;
-use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
@@ -121,6 +121,50 @@ fn default_message(status: StatusCode) -> Option<String> {
         _ => return None,
     };
     Some(text.to_owned())
+}
+
+/// Refuses any request with a NUL character in its path, query string or
+/// form body, before a handler sees it. No parameter of this server may hold
+/// one, and PostgreSQL cannot store one in text: a NUL that reached a
+/// statement would fail it with a server error. Checked once here rather
+/// than in every extractor.
+pub async fn refuse_nul(request: Request, next: Next) -> Response {
+    let uri = request.uri();
+    if has_nul(uri.path().as_bytes()) || uri.query().is_some_and(|q| has_nul(q.as_bytes())) {
+        return nul_refused();
+    }
+    let form = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    if !form {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    // Read as the handlers would (the same body limit, the same rejections).
+    let bytes = match Bytes::from_request(Request::from_parts(parts.clone(), body), &()).await {
+        Ok(bytes) => bytes,
+        Err(rejection) => return rejection.into_response(),
+    };
+    if has_nul(&bytes) {
+        return nul_refused();
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
+/// A NUL byte, raw or percent-encoded.
+fn has_nul(raw: &[u8]) -> bool {
+    raw.contains(&0) || raw.windows(3).any(|w| w == b"%00")
+}
+
+fn nul_refused() -> Response {
+    AppError::bad_request("The request contains a NUL character.").into_response()
 }
 
 /// The one HTML error page: status, reason, optional message, and for 429

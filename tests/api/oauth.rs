@@ -1302,9 +1302,12 @@ async fn hostile_token_requests_get_rfc6749_errors_never_5xx() {
         ("grant_type=authorization_code&code=x".into(), form, 400, "invalid_request"),
         ("grant_type=authorization_code&code=x&redirect_uri=https%3A%2F%2Fgame.example%2Fcallback&code_verifier=y".into(), form, 400, "invalid_grant"),
         (format!("grant_type=refresh_token&refresh_token={long}"), form, 400, "invalid_request"),
-        ("grant_type=refresh_token&refresh_token=%ZZ%00%FF".into(), form, 400, "invalid_grant"),
+        ("grant_type=refresh_token&refresh_token=%ZZ%00%FF".into(), form, 400, "invalid_request"),
         ("grant_type=refresh_token&refresh_token=' OR 1=1 --".into(), form, 400, "invalid_grant"),
         ("\u{0}\u{1}garbage&&==".into(), form, 400, "invalid_request"),
+        // PostgreSQL refuses NUL in text: it must never reach a statement.
+        ("grant_type=refresh_token&refresh_token=fam%00ily.secret".into(), form, 400, "invalid_request"),
+        ("grant_type=refresh_token&refresh_token=family.sec%00ret".into(), form, 400, "invalid_request"),
     ];
     for (body, ct, status, error) in cases {
         let res = post(body.clone(), ct).await.unwrap();
@@ -1312,6 +1315,40 @@ async fn hostile_token_requests_get_rfc6749_errors_never_5xx() {
         assert_eq!(res.headers()["cache-control"], "no-store");
         let json: Value = res.json().await.unwrap();
         assert_eq!(json["error"], error, "{body}");
+    }
+    // NUL in the client's credentials, posted or in HTTP Basic.
+    for body in [
+        "grant_type=refresh_token&refresh_token=a.b&client_id=x%00y&client_secret=s",
+        "grant_type=refresh_token&refresh_token=a.b&client_id=x&client_secret=s%00",
+    ] {
+        let res = app
+            .client
+            .post(app.url("/oauth2/token"))
+            .header("content-type", form)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400, "{body}");
+        assert_eq!(
+            res.json::<Value>().await.unwrap()["error"],
+            "invalid_request"
+        );
+    }
+    for (id, secret) in [("x%00y", "s"), ("x", "s%00"), ("x\u{0}y", "s")] {
+        let res = app
+            .client
+            .post(app.url("/oauth2/token"))
+            .basic_auth(id, Some(secret))
+            .form(&[("grant_type", "refresh_token"), ("refresh_token", "a.b")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 401, "{id}:{secret}");
+        assert_eq!(
+            res.json::<Value>().await.unwrap()["error"],
+            "invalid_client"
+        );
     }
     let huge = format!(
         "grant_type=refresh_token&refresh_token={}",
