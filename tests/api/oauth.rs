@@ -620,6 +620,62 @@ async fn a_batch_of_refreshes_decides_each_ask_alone_and_never_waits_for_a_lock(
 }
 
 #[tokio::test]
+async fn a_failed_batch_costs_the_other_refreshes_in_it_nothing() {
+    use pattmayne_auth::domain::tokens::{Ask, Presented};
+    use sea_orm::{ConnectionTrait, DbBackend, TransactionTrait};
+    use std::time::Duration;
+
+    let app = spawn_app().await;
+    if app.state.db.get_database_backend() != DbBackend::Postgres {
+        return; // batches are PostgreSQL's
+    }
+    let game = app.register_client("Game", TokenAlg::HS256).await;
+    let mut tokens = Vec::new();
+    for name in ["alice", "bob"] {
+        app.create_user(name, PASSWORD, false).await;
+        let (_, issued) = app.sign_in_and_get_tokens(name, PASSWORD, &game).await;
+        tokens.push(s(&issued, "refresh_token"));
+    }
+    let now = pattmayne_auth::clock::now();
+    let ask = |token: &str| {
+        let presented = Presented::parse(&app.state.keys, token).unwrap();
+        Ask::new(
+            "127.0.0.1",
+            &game.client_id,
+            &game.client_secret,
+            &presented,
+            now,
+        )
+    };
+    let claim = |ask: Ask| {
+        let state = app.state.clone();
+        tokio::spawn(async move { state.rotations.claim(&state.db, ask).await })
+    };
+    // Hold the table so that the first batch waits in the database while
+    // the next two asks gather behind it, into one batch.
+    let holder = app.state.db.begin().await.unwrap();
+    holder
+        .execute_unprepared("LOCK TABLE refresh_tokens IN EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let first = claim(ask(&tokens[1]));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // PostgreSQL refuses NUL in text: this ask fails whatever statement it is in.
+    let poisoned = claim(ask("fam\0ily.secret"));
+    let alice = claim(ask(&tokens[0]));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    holder.rollback().await.unwrap();
+
+    assert!(first.await.unwrap().unwrap().claimed.is_some());
+    assert!(poisoned.await.unwrap().is_err());
+    let alice = alice
+        .await
+        .unwrap()
+        .expect("alice's refresh failed with the batch");
+    assert!(alice.claimed.is_some());
+}
+
+#[tokio::test]
 async fn a_new_code_exchange_replaces_the_clients_previous_token() {
     let app = spawn_app().await;
     let alice = app.create_user("alice", PASSWORD, false).await;
