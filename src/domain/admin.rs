@@ -4,8 +4,8 @@
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde::Serialize;
 
@@ -233,10 +233,11 @@ impl Admin {
             .ok_or(AppError::NotFound)
     }
 
-    /// Disables an account (ending its SSO sessions and refresh tokens) or enables it.
+    /// Disables an account (ending its SSO sessions and refresh tokens) or
+    /// enables it. Disabling the last enabled admin is refused.
     pub async fn set_user_disabled(
         &self,
-        db: &impl ConnectionTrait,
+        db: &(impl TransactionTrait + ConnectionTrait),
         user_id: &str,
         disabled: bool,
         now: i64,
@@ -247,14 +248,20 @@ impl Admin {
                 "You cannot disable your own account.",
             ));
         }
+        let txn = db.begin().await?;
+        take_turns_on_admins(&txn).await?;
         user::Entity::update_many()
             .col_expr(user::Column::Disabled, Expr::value(disabled))
             .col_expr(user::Column::UpdatedAt, Expr::value(now))
             .filter(user::Column::Id.eq(user_id))
-            .exec(db)
+            .exec(&txn)
             .await?;
+        if disabled && target.is_admin && !an_admin_is_left(&txn).await? {
+            sea_orm::TransactionSession::rollback(txn).await?;
+            return Err(last_admin());
+        }
         if disabled {
-            sso::end_all_for_user(db, user_id, now).await?;
+            sso::end_all_for_user(&txn, user_id, now).await?;
         }
         let action = if disabled {
             "user.disable"
@@ -262,13 +269,15 @@ impl Admin {
             "user.enable"
         };
         self.audit(
-            db,
+            &txn,
             action,
             user_id,
             format!("username {}", target.username),
             now,
         )
-        .await
+        .await?;
+        sea_orm::TransactionSession::commit(txn).await?;
+        Ok(())
     }
 
     /// Grants or removes the admin role. The last admin's right cannot be
@@ -281,27 +290,17 @@ impl Admin {
         now: i64,
     ) -> AppResult<()> {
         let target = self.target_user(db, user_id).await?;
-        // Write first, then check what is left: a transaction that starts
-        // with its write never has to upgrade a read lock on SQLite.
         let txn = db.begin().await?;
+        take_turns_on_admins(&txn).await?;
         user::Entity::update_many()
             .col_expr(user::Column::IsAdmin, Expr::value(admin))
             .col_expr(user::Column::UpdatedAt, Expr::value(now))
             .filter(user::Column::Id.eq(user_id))
             .exec(&txn)
             .await?;
-        if !admin && target.is_admin {
-            let remaining = user::Entity::find()
-                .filter(user::Column::IsAdmin.eq(true))
-                .filter(user::Column::Disabled.eq(false))
-                .count(&txn)
-                .await?;
-            if remaining == 0 {
-                sea_orm::TransactionSession::rollback(txn).await?;
-                return Err(AppError::bad_request(
-                    "This is the last admin; make someone else an admin first.",
-                ));
-            }
+        if !admin && target.is_admin && !an_admin_is_left(&txn).await? {
+            sea_orm::TransactionSession::rollback(txn).await?;
+            return Err(last_admin());
         }
         let action = if admin {
             "user.grant_admin"
@@ -352,4 +351,37 @@ impl Admin {
             .await?;
         Ok((rows, pages))
     }
+}
+
+/// The advisory lock that changes which can take an admin away hold.
+const ADMIN_CHANGES_LOCK: i64 = 7_243_110_002;
+
+/// Makes changes that can take an admin away (demoting, disabling) take
+/// turns, so that the check for a remaining admin sees what the others did:
+/// under READ COMMITTED two admins demoting each other at once would both
+/// still see the other and leave none. PostgreSQL takes a transaction-scoped
+/// advisory lock; SQLite needs nothing, since the transaction's first
+/// statement is a write and SQLite has one writer at a time.
+async fn take_turns_on_admins(txn: &impl ConnectionTrait) -> Result<(), DbErr> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared(&format!(
+            "SELECT pg_advisory_xact_lock({ADMIN_CHANGES_LOCK})"
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Whether an enabled admin is left.
+async fn an_admin_is_left(txn: &impl ConnectionTrait) -> Result<bool, DbErr> {
+    let left = user::Entity::find()
+        .filter(user::Column::IsAdmin.eq(true))
+        .filter(user::Column::Disabled.eq(false))
+        .count(txn)
+        .await?;
+    Ok(left > 0)
+}
+
+fn last_admin() -> AppError {
+    AppError::bad_request("This is the last admin; make someone else an admin first.")
 }

@@ -682,3 +682,51 @@ async fn admin_pages_render_without_javascript_and_carry_csrf_on_every_form() {
         let _ = csrf_from(&html);
     }
 }
+
+#[tokio::test]
+async fn two_admins_removing_each_other_at_once_leave_one_admin() {
+    use pattmayne_auth::domain::admin::Admin;
+    use sea_orm::{ColumnTrait, QueryFilter, sea_query::Expr};
+
+    let app = spawn_app().await;
+    let ann = app.create_user("ann", PASSWORD, true).await;
+    let ben = app.create_user("ben", PASSWORD, true).await;
+    let as_ann = Admin::authorize(&ann, None).unwrap();
+    let as_ben = Admin::authorize(&ben, None).unwrap();
+    let db = &app.state.db;
+    let admins_left = || async {
+        user::Entity::find()
+            .filter(user::Column::IsAdmin.eq(true))
+            .filter(user::Column::Disabled.eq(false))
+            .count(db)
+            .await
+            .unwrap()
+    };
+    for round in 0..10 {
+        let now = pattmayne_auth::clock::now();
+        let (first, second) = if round % 2 == 0 {
+            // Each demotes the other.
+            tokio::join!(
+                as_ann.set_user_admin(db, &ben.id, false, now),
+                as_ben.set_user_admin(db, &ann.id, false, now)
+            )
+        } else {
+            // Each disables the other.
+            tokio::join!(
+                as_ann.set_user_disabled(db, &ben.id, true, now),
+                as_ben.set_user_disabled(db, &ann.id, true, now)
+            )
+        };
+        assert!(
+            first.is_ok() != second.is_ok(),
+            "round {round}: exactly one may win: {first:?} / {second:?}"
+        );
+        assert_eq!(admins_left().await, 1, "round {round}");
+        user::Entity::update_many()
+            .col_expr(user::Column::IsAdmin, Expr::value(true))
+            .col_expr(user::Column::Disabled, Expr::value(false))
+            .exec(db)
+            .await
+            .unwrap();
+    }
+}
