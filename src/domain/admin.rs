@@ -256,7 +256,7 @@ impl Admin {
             .filter(user::Column::Id.eq(user_id))
             .exec(&txn)
             .await?;
-        if disabled && target.is_admin && !an_admin_is_left(&txn).await? {
+        if disabled && !an_admin_is_left(&txn).await? {
             sea_orm::TransactionSession::rollback(txn).await?;
             return Err(last_admin());
         }
@@ -298,7 +298,7 @@ impl Admin {
             .filter(user::Column::Id.eq(user_id))
             .exec(&txn)
             .await?;
-        if !admin && target.is_admin && !an_admin_is_left(&txn).await? {
+        if !admin && !an_admin_is_left(&txn).await? {
             sea_orm::TransactionSession::rollback(txn).await?;
             return Err(last_admin());
         }
