@@ -161,7 +161,10 @@ impl Server {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// The client site under load; its access tokens are signed with
+    /// `BENCH_TOKEN_ALG` (HS256 by default; RS256 and EdDSA use the server's keys).
     fn create_client(&self) -> (String, String) {
+        let alg = std::env::var("BENCH_TOKEN_ALG").unwrap_or_else(|_| "HS256".into());
         let out = self.cli(&[
             "client",
             "create",
@@ -169,6 +172,8 @@ impl Server {
             "Bench",
             "--redirect-uri",
             REDIRECT_URI,
+            "--token-alg",
+            &alg,
             "--json",
         ]);
         let v: Value = serde_json::from_str(&out).expect("client json");

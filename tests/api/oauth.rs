@@ -1522,6 +1522,10 @@ async fn cli_creates_lists_rotates_and_deletes_client_sites() {
             .output()
             .unwrap()
     };
+    let json = |out: std::process::Output| -> Value {
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("no JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)))
+    };
     let out = run(&[
         "client",
         "create",
@@ -1538,7 +1542,7 @@ async fn cli_creates_lists_rotates_and_deletes_client_sites() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let creds: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let creds = json(out);
     let id = s(&creds, "client_id");
     assert!(s(&creds, "client_secret").len() >= 43 && s(&creds, "jwt_secret").len() >= 43);
     let out = run(&[
@@ -1552,7 +1556,7 @@ async fn cli_creates_lists_rotates_and_deletes_client_sites() {
         "EdDSA",
         "--json",
     ]);
-    let creds2: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let creds2 = json(out);
     assert!(creds2.get("jwt_secret").is_none());
     let bad = run(&[
         "client",
@@ -1574,14 +1578,12 @@ async fn cli_creates_lists_rotates_and_deletes_client_sites() {
 
     let list = String::from_utf8(run(&["client", "list"]).stdout).unwrap();
     assert!(list.contains(&id) && list.contains("Keys"));
-    let show: Value =
-        serde_json::from_slice(&run(&["client", "show", &id, "--json"]).stdout).unwrap();
+    let show = json(run(&["client", "show", &id, "--json"]));
     assert_eq!(
         show["redirect_uris"],
         serde_json::json!(["https://game.example/cb", "http://localhost:3000/cb"])
     );
-    let rotated: Value =
-        serde_json::from_slice(&run(&["client", "rotate-secret", &id, "--json"]).stdout).unwrap();
+    let rotated = json(run(&["client", "rotate-secret", &id, "--json"]));
     assert_ne!(rotated["client_secret"], creds["client_secret"]);
     assert!(run(&["client", "delete", &id]).status.success());
     assert!(!run(&["client", "show", &id]).status.success());
