@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
-    TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, EntityTrait,
+    QuerySelect, Select, TransactionTrait,
 };
 use secrecy::ExposeSecret;
 
@@ -140,4 +140,16 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbStartError> {
     }
     Migrator::up(&txn, None).await.map_err(failed)?;
     txn.commit().await.map_err(failed)
+}
+
+/// The first row a query finds, read in one round trip. SeaORM's `.one()`
+/// goes through SQLx's fetch-one, which on PostgreSQL stops after the first
+/// row and finishes the exchange (and the statement's implicit transaction)
+/// in a second round trip; reading to the end is one. The hot lookups (the
+/// HTTP session, the sign-in session and its person, the client) use this.
+pub async fn first<E: EntityTrait>(
+    select: Select<E>,
+    db: &impl ConnectionTrait,
+) -> Result<Option<E::Model>, DbErr> {
+    Ok(select.limit(1).all(db).await?.into_iter().next())
 }

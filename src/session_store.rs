@@ -67,11 +67,13 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let found = http_session::Entity::find_by_id(hash_token(&id.to_string()))
-            .filter(http_session::Column::ExpiresAt.gt(crate::clock::now()))
-            .one(&self.db)
-            .await
-            .map_err(backend)?;
+        let found = crate::db::first(
+            http_session::Entity::find_by_id(hash_token(&id.to_string()))
+                .filter(http_session::Column::ExpiresAt.gt(crate::clock::now())),
+            &self.db,
+        )
+        .await
+        .map_err(backend)?;
         let Some(found) = found else { return Ok(None) };
         let data = serde_json::from_str(&found.data)
             .map_err(|e| session_store::Error::Decode(e.to_string()))?;

@@ -302,9 +302,12 @@ pub async fn find_with_suspension(
         client_and_address_sql(),
         [ip.into(), client_id.into()],
     );
+    // One row by construction; `all` reads it in one round trip (see `db::first`).
     Ok(ClientAndAddress::find_by_statement(stmt)
-        .one(db)
+        .all(db)
         .await?
+        .into_iter()
+        .next()
         .map(|row| row.into_lookup(now))
         .unwrap_or(ClientLookup {
             client: None,
@@ -317,9 +320,7 @@ pub async fn find(
     db: &impl ConnectionTrait,
     client_id: &str,
 ) -> Result<Option<client::Model>, DbErr> {
-    client::Entity::find_by_id(client_id.to_owned())
-        .one(db)
-        .await
+    crate::db::first(client::Entity::find_by_id(client_id.to_owned()), db).await
 }
 
 /// A client's registered redirect URIs, in registration order.

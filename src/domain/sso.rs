@@ -8,6 +8,7 @@ use sea_orm::{
     Set,
 };
 
+use crate::db::first;
 use crate::entities::{refresh_token, sso_session, user};
 
 /// Most characters of a User-Agent worth keeping for the account page.
@@ -47,18 +48,21 @@ pub async fn find_active(
     id: &str,
     now: i64,
 ) -> Result<Option<(sso_session::Model, user::Model)>, DbErr> {
-    let session = sso_session::Entity::find_by_id(id.to_owned())
-        .filter(sso_session::Column::EndedAt.is_null())
-        .filter(sso_session::Column::ExpiresAt.gt(now))
-        .one(db)
-        .await?;
+    let session = first(
+        sso_session::Entity::find_by_id(id.to_owned())
+            .filter(sso_session::Column::EndedAt.is_null())
+            .filter(sso_session::Column::ExpiresAt.gt(now)),
+        db,
+    )
+    .await?;
     let Some(session) = session else {
         return Ok(None);
     };
-    let person = user::Entity::find_by_id(session.user_id.clone())
-        .filter(user::Column::Disabled.eq(false))
-        .one(db)
-        .await?;
+    let person = first(
+        user::Entity::find_by_id(session.user_id.clone()).filter(user::Column::Disabled.eq(false)),
+        db,
+    )
+    .await?;
     Ok(person.map(|person| (session, person)))
 }
 

@@ -130,8 +130,10 @@ pub async fn consume_code(
             "UPDATE authorization_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL RETURNING *",
             vec![now.into(), hash.clone().into()],
         ))
-        .one(db)
-        .await?;
+        .all(db) // at most one row; `all` is one round trip (see `db::first`)
+        .await?
+        .into_iter()
+        .next();
     if let Some(row) = claimed {
         return Ok(if row.expires_at <= now {
             Err(GrantError::Expired)
