@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use axum::body::Bytes;
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 
 use crate::error::OAuthError;
 use crate::resources::OAUTH_PARAM_MAX;
@@ -18,15 +18,7 @@ impl Params {
     /// Parses a body, refusing other content types, repeated parameters and
     /// over-long values with `invalid_request`.
     pub fn from_form(headers: &HeaderMap, body: &Bytes) -> Result<Params, OAuthError> {
-        let form = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|v| {
-                v.trim()
-                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-            });
-        if !form {
+        if !crate::web::is_form(headers) {
             return Err(OAuthError::invalid_request(
                 "the body must be application/x-www-form-urlencoded",
             ));

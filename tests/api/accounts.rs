@@ -600,23 +600,27 @@ async fn parallel_failures_suspend_exactly_as_sequential_ones() {
         let csrf = app.csrf(&client, "/login").await;
         prepared.push((client, csrf));
     }
-    let attempts = prepared.into_iter().map(|(client, csrf)| {
-        let url = app.url("/login");
-        tokio::spawn(async move {
-            client
-                .post(url)
-                .form(&[
-                    ("username", "alice"),
-                    ("password", "wrong wrong wrong"),
-                    ("csrf_token", csrf.as_str()),
-                ])
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
+    // Collected first, so that every attempt is in flight before any is awaited.
+    let attempts: Vec<_> = prepared
+        .into_iter()
+        .map(|(client, csrf)| {
+            let url = app.url("/login");
+            tokio::spawn(async move {
+                client
+                    .post(url)
+                    .form(&[
+                        ("username", "alice"),
+                        ("password", "wrong wrong wrong"),
+                        ("csrf_token", csrf.as_str()),
+                    ])
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
         })
-    });
+        .collect();
     let mut statuses = Vec::new();
     for a in attempts {
         statuses.push(a.await.unwrap());

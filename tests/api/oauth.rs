@@ -61,6 +61,35 @@ async fn live_tokens(
         .unwrap()
 }
 
+/// A refresh grant sent on its own connection, in the background:
+/// (status, JSON body).
+fn spawn_refresh(
+    app: &TestApp,
+    client: &TestClient,
+    token: &str,
+) -> tokio::task::JoinHandle<(u16, Value)> {
+    let http = app.new_client(None);
+    let url = app.url("/oauth2/token");
+    let (id, secret, token) = (
+        client.client_id.clone(),
+        client.client_secret.clone(),
+        token.to_owned(),
+    );
+    tokio::spawn(async move {
+        let res = http
+            .post(url)
+            .basic_auth(id, Some(secret))
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", token.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        (res.status().as_u16(), res.json::<Value>().await.unwrap())
+    })
+}
+
 fn s(v: &Value, key: &str) -> String {
     v[key]
         .as_str()
@@ -426,29 +455,10 @@ async fn sixty_four_parallel_refreshes_give_no_5xx_and_leave_one_live_token() {
     let family = live_tokens(&app, &alice.id, &client).await[0]
         .family_id
         .clone();
-    let requests = (0..64).map(|_| {
-        let http = app.new_client(None);
-        let url = app.url("/oauth2/token");
-        let (id, secret, token) = (
-            client.client_id.clone(),
-            client.client_secret.clone(),
-            first.clone(),
-        );
-        tokio::spawn(async move {
-            let res = http
-                .post(url)
-                .basic_auth(id, Some(secret))
-                .form(&[
-                    ("grant_type", "refresh_token"),
-                    ("refresh_token", token.as_str()),
-                ])
-                .send()
-                .await
-                .unwrap();
-            let status = res.status().as_u16();
-            (status, res.json::<Value>().await.unwrap())
-        })
-    });
+    // Collected first, so that all 64 are in flight before any is awaited.
+    let requests: Vec<_> = (0..64)
+        .map(|_| spawn_refresh(&app, &client, &first))
+        .collect();
     let mut successors = HashSet::new();
     for r in requests {
         let (status, body) = r.await.unwrap();
@@ -488,28 +498,7 @@ async fn parallel_refreshes_of_many_families_each_rotate_their_own() {
     for _ in 0..4 {
         let requests: Vec<_> = people
             .iter()
-            .map(|(_, token)| {
-                let http = app.new_client(None);
-                let url = app.url("/oauth2/token");
-                let (id, secret, token) = (
-                    client.client_id.clone(),
-                    client.client_secret.clone(),
-                    token.clone(),
-                );
-                tokio::spawn(async move {
-                    let res = http
-                        .post(url)
-                        .basic_auth(id, Some(secret))
-                        .form(&[
-                            ("grant_type", "refresh_token"),
-                            ("refresh_token", token.as_str()),
-                        ])
-                        .send()
-                        .await
-                        .unwrap();
-                    (res.status().as_u16(), res.json::<Value>().await.unwrap())
-                })
-            })
+            .map(|(_, token)| spawn_refresh(&app, &client, token))
             .collect();
         for ((user_id, token), request) in people.iter_mut().zip(requests) {
             let (status, body) = request.await.unwrap();
