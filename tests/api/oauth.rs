@@ -90,6 +90,13 @@ fn spawn_refresh(
     })
 }
 
+/// Refreshes `token`, which must succeed, and returns its successor.
+async fn refreshed(app: &TestApp, client: &TestClient, token: &str) -> String {
+    let res = app.refresh(client, token).await;
+    assert_eq!(res.status(), 200);
+    s(&res.json().await.unwrap(), "refresh_token")
+}
+
 fn s(v: &Value, key: &str) -> String {
     v[key]
         .as_str()
@@ -353,9 +360,7 @@ async fn a_token_rotated_long_ago_revokes_the_family_even_within_the_grace_windo
     let first = s(&tokens, "refresh_token");
     let mut live = first.clone();
     for _ in 0..70 {
-        let res = app.refresh(&client, &live).await;
-        assert_eq!(res.status(), 200);
-        live = s(&res.json().await.unwrap(), "refresh_token");
+        live = refreshed(&app, &client, &live).await;
     }
     let row = &live_tokens(&app, &alice.id, &client).await[0];
     assert_eq!(row.generation, 70);
@@ -390,10 +395,7 @@ async fn three_rotations_behind_is_a_replay_even_within_the_grace_window() {
     let first = s(&tokens, "refresh_token");
     let mut live = first.clone();
     for _ in 0..3 {
-        live = s(
-            &app.refresh(&client, &live).await.json().await.unwrap(),
-            "refresh_token",
-        );
+        live = refreshed(&app, &client, &live).await;
     }
     assert_eq!(app.refresh(&client, &first).await.status(), 400);
     assert!(live_tokens(&app, &alice.id, &client).await.is_empty());
