@@ -1,15 +1,60 @@
-//! Wall-clock time as Unix seconds, the unit every stored time uses.
+//! Time as Unix seconds, the unit every stored time uses.
 //!
-//! Domain functions that decide expiry take `now: i64` as an argument so
-//! tests can move the clock; only handlers call [`now`].
+//! Domain functions that decide expiry take `now: i64` as an argument;
+//! handlers read it from the [`Clock`] in `AppState`, which is the system
+//! clock in the server and a hand-moved one in tests, so no test has to
+//! sleep to make time pass.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Seconds since the Unix epoch.
-pub fn now() -> i64 {
+/// Seconds since the Unix epoch, by the system clock.
+pub fn system_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// The server's idea of now: the system clock, or (in tests) a manual one
+/// that stands still until it is moved. Cheap to clone; clones share the time.
+#[derive(Debug, Clone, Default)]
+pub struct Clock {
+    manual: Option<Arc<AtomicI64>>,
+}
+
+impl Clock {
+    /// The system clock.
+    pub fn system() -> Self {
+        Clock { manual: None }
+    }
+
+    /// A clock that reads `start` until it is moved with [`Clock::advance`].
+    pub fn manual(start: i64) -> Self {
+        Clock {
+            manual: Some(Arc::new(AtomicI64::new(start))),
+        }
+    }
+
+    /// Seconds since the Unix epoch.
+    pub fn now(&self) -> i64 {
+        match &self.manual {
+            Some(t) => t.load(Ordering::SeqCst),
+            None => system_now(),
+        }
+    }
+
+    /// Moves a manual clock forward by `secs`. Returns whether it moved: the
+    /// system clock cannot be moved, so a test that tries learns it at once.
+    pub fn advance(&self, secs: i64) -> bool {
+        match &self.manual {
+            Some(t) => {
+                t.fetch_add(secs, Ordering::SeqCst);
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 /// A Unix time formatted for people: `2026-11-29 05:39 UTC`.
@@ -42,6 +87,17 @@ pub fn format_duration(secs: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_manual_clock_stands_still_until_moved_and_clones_share_it() {
+        let clock = Clock::manual(1_000);
+        let clone = clock.clone();
+        assert_eq!(clock.now(), 1_000);
+        assert!(clone.advance(30));
+        assert_eq!(clock.now(), 1_030);
+        assert!(!Clock::system().advance(30));
+        assert!(Clock::system().now() > 1_700_000_000);
+    }
 
     #[test]
     fn formats_times_for_people() {

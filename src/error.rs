@@ -107,19 +107,17 @@ impl IntoResponse for AppError {
         };
         let mut response = (status, status.canonical_reason().unwrap_or("Error")).into_response();
         if let Some(until) = until {
-            set_retry_after(&mut response, until);
+            response.extensions_mut().insert(RetryAt(until));
         }
         response.extensions_mut().insert(page);
         response
     }
 }
 
-fn set_retry_after(response: &mut Response, until: i64) {
-    let secs = (until - crate::clock::now()).max(1);
-    if let Ok(value) = HeaderValue::from_str(&secs.to_string()) {
-        response.headers_mut().insert(header::RETRY_AFTER, value);
-    }
-}
+/// Marks a response whose client should come back at this Unix time; the
+/// `error_pages` middleware, which has the clock, turns it into `Retry-After`.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryAt(pub i64);
 
 /// Turns unique-constraint violations into a 4xx; everything else stays a
 /// server error. (realworld-axum-sqlx's `on_constraint`, for SeaORM.)
@@ -289,7 +287,7 @@ impl IntoResponse for OAuthError {
             );
         }
         if let Some(until) = self.retry_until {
-            set_retry_after(&mut response, until);
+            response.extensions_mut().insert(RetryAt(until));
         }
         response
     }

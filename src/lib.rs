@@ -11,7 +11,7 @@
 pub mod admin;
 /// Command-line interface: `serve`, `migrate`, `user`, `client`, `suspension`.
 pub mod cli;
-/// Wall-clock time as Unix seconds, and formatting it for people.
+/// Time as Unix seconds (a clock tests can move), and formatting it for people.
 pub mod clock;
 /// Every setting, its environment variable and default; secrets with `*_FILE`.
 pub mod config;
@@ -67,15 +67,16 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application: every feature's router merged, with the shared layers.
 pub fn app(state: AppState) -> Router {
-    let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
-        .with_name(cookies::SESSION)
-        .with_http_only(true)
-        .with_same_site(SameSite::Lax)
-        .with_secure(state.config.is_https())
-        .with_path("/")
-        .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
-            resources::HTTP_SESSION_INACTIVITY_SECS,
-        )));
+    let sessions =
+        SessionManagerLayer::new(DbSessionStore::new(state.db.clone(), state.clock.clone()))
+            .with_name(cookies::SESSION)
+            .with_http_only(true)
+            .with_same_site(SameSite::Lax)
+            .with_secure(state.config.is_https())
+            .with_path("/")
+            .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
+                resources::HTTP_SESSION_INACTIVITY_SECS,
+            )));
 
     let trace = TraceLayer::new_for_http().make_span_with(|request: &Request| {
         let id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
@@ -134,11 +135,20 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
 }
 
-/// Connects to the database, applies migrations and builds the state.
+/// Connects to the database, applies migrations and builds the state, on
+/// the system clock.
 pub async fn prepare(config: Config) -> Result<AppState, ServeError> {
+    prepare_with_clock(config, clock::Clock::system()).await
+}
+
+/// [`prepare`] with a given clock (tests move theirs by hand).
+pub async fn prepare_with_clock(
+    config: Config,
+    clock: clock::Clock,
+) -> Result<AppState, ServeError> {
     let db = db::connect(&config).await?;
     db::migrate(&db).await?;
-    Ok(AppState::new(config, db)?)
+    Ok(AppState::new(config, db, clock)?)
 }
 
 /// Serves `state` on `listener` until `shutdown` resolves, then drains.
@@ -147,7 +157,7 @@ pub async fn serve_on(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let cleanup = tokio::spawn(domain::cleanup::run(state.db.clone()));
+    let cleanup = tokio::spawn(domain::cleanup::run(state.db.clone(), state.clock.clone()));
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
     // Small responses go out at once rather than waiting on Nagle's algorithm.
     let listener = listener.tap_io(|tcp| {

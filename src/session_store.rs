@@ -6,8 +6,9 @@ use async_trait::async_trait;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use tower_sessions::session::{Id, Record};
-use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
+use tower_sessions::session_store::{self, SessionStore};
 
+use crate::clock::Clock;
 use crate::crypto::hash_token;
 use crate::entities::http_session;
 
@@ -15,11 +16,12 @@ use crate::entities::http_session;
 #[derive(Debug, Clone)]
 pub struct DbSessionStore {
     db: DatabaseConnection,
+    clock: Clock,
 }
 
 impl DbSessionStore {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    pub fn new(db: DatabaseConnection, clock: Clock) -> Self {
+        Self { db, clock }
     }
 }
 
@@ -69,7 +71,7 @@ impl SessionStore for DbSessionStore {
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let found = crate::db::first(
             http_session::Entity::find_by_id(hash_token(&id.to_string()))
-                .filter(http_session::Column::ExpiresAt.gt(crate::clock::now())),
+                .filter(http_session::Column::ExpiresAt.gt(self.clock.now())),
             &self.db,
         )
         .await
@@ -88,18 +90,6 @@ impl SessionStore for DbSessionStore {
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         http_session::Entity::delete_by_id(hash_token(&id.to_string()))
-            .exec(&self.db)
-            .await
-            .map(|_| ())
-            .map_err(backend)
-    }
-}
-
-#[async_trait]
-impl ExpiredDeletion for DbSessionStore {
-    async fn delete_expired(&self) -> session_store::Result<()> {
-        http_session::Entity::delete_many()
-            .filter(http_session::Column::ExpiresAt.lte(crate::clock::now()))
             .exec(&self.db)
             .await
             .map(|_| ())

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::crypto::Keys;
 use crate::domain::passwords::Passwords;
@@ -24,11 +25,17 @@ pub struct AppState {
     pub signer: Arc<Signer>,
     /// Refresh grants gathered into batches (PostgreSQL).
     pub rotations: Arc<Rotations>,
+    /// What time it is: the system clock, or a test's.
+    pub clock: Clock,
 }
 
 impl AppState {
     /// Assembles the state from a connected, migrated database.
-    pub fn new(config: Config, db: DatabaseConnection) -> Result<Self, minijinja::Error> {
+    pub fn new(
+        config: Config,
+        db: DatabaseConnection,
+        clock: Clock,
+    ) -> Result<Self, minijinja::Error> {
         let keys = Keys::derive(&config.secret_key);
         let passwords = Passwords::new(config.argon2, config.max_concurrent_hashes);
         Ok(AppState {
@@ -40,6 +47,7 @@ impl AppState {
             signer: Arc::new(Signer::default()),
             rotations: Arc::new(Rotations::default()),
             config: Arc::new(config),
+            clock,
         })
     }
 }

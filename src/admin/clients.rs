@@ -22,7 +22,7 @@ struct ClientRow {
 }
 
 pub async fn list(State(state): State<AppState>, admin: AdminUser) -> AppResult<Response> {
-    let counts = clients::live_token_counts(&state.db, crate::clock::now()).await?;
+    let counts = clients::live_token_counts(&state.db, state.clock.now()).await?;
     let rows: Vec<ClientRow> = clients::list(&state.db)
         .await?
         .into_iter()
@@ -121,7 +121,7 @@ pub async fn create(
                     &uris,
                     alg,
                     allow_http,
-                    crate::clock::now(),
+                    state.clock.now(),
                 )
                 .await
         }
@@ -190,7 +190,7 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let site = site_or_404(&state, &id).await?;
-    let live_tokens = clients::live_token_count(&state.db, &id, crate::clock::now()).await?;
+    let live_tokens = clients::live_token_count(&state.db, &id, state.clock.now()).await?;
     let page = context! {
         name => site.name.clone(), redirect_uris => site.redirect_uris.join("\n"),
         client => Serde(site), live_tokens,
@@ -217,15 +217,14 @@ pub async fn update(
             &form.name,
             &uris,
             allow_http,
-            crate::clock::now(),
+            state.clock.now(),
         )
         .await
     {
         Ok(()) => Ok(Redirect::to(&format!("/admin/clients/{id}")).into_response()),
         Err(AppError::BadRequest(error)) => {
             let site = site_or_404(&state, &id).await?;
-            let live_tokens =
-                clients::live_token_count(&state.db, &id, crate::clock::now()).await?;
+            let live_tokens = clients::live_token_count(&state.db, &id, state.clock.now()).await?;
             let page = context! {
                 name => form.name, redirect_uris => form.redirect_uris, client => Serde(site), live_tokens, error,
             };
@@ -274,7 +273,7 @@ pub async fn rotate(
     let site = site_or_404(&state, &id).await?;
     let secret = admin
         .admin
-        .rotate_client_secret(&state.db, &id, crate::clock::now())
+        .rotate_client_secret(&state.db, &id, state.clock.now())
         .await?;
     let creds = ClientCredentials {
         client_id: id.clone(),
@@ -328,7 +327,7 @@ pub async fn disable(
     admin.check(&form.csrf_token).await?;
     admin
         .admin
-        .set_client_enabled(&state.db, &id, false, crate::clock::now())
+        .set_client_enabled(&state.db, &id, false, state.clock.now())
         .await?;
     Ok(Redirect::to(&format!("/admin/clients/{id}")).into_response())
 }
@@ -342,7 +341,7 @@ pub async fn enable(
     admin.check(&form.csrf_token).await?;
     admin
         .admin
-        .set_client_enabled(&state.db, &id, true, crate::clock::now())
+        .set_client_enabled(&state.db, &id, true, state.clock.now())
         .await?;
     Ok(Redirect::to(&format!("/admin/clients/{id}")).into_response())
 }
@@ -382,7 +381,7 @@ pub async fn delete(
     admin.check(&form.csrf_token).await?;
     admin
         .admin
-        .delete_client(&state.db, &id, crate::clock::now())
+        .delete_client(&state.db, &id, state.clock.now())
         .await?;
     Ok(Redirect::to(routes::ADMIN_CLIENTS).into_response())
 }

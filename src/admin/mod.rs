@@ -143,7 +143,7 @@ struct PageQuery {
 }
 
 async fn suspensions(State(state): State<AppState>, admin: AdminUser) -> AppResult<Response> {
-    let now = crate::clock::now();
+    let now = state.clock.now();
     let rows = throttle::active_suspensions(&state.db, now).await?;
     admin
         .render(
@@ -171,7 +171,7 @@ async fn lift_suspension(
     admin.check(&form.csrf_token).await?;
     admin
         .admin
-        .lift_suspension(&state.db, form.ip.trim(), crate::clock::now())
+        .lift_suspension(&state.db, form.ip.trim(), state.clock.now())
         .await?;
     Ok(Redirect::to(routes::ADMIN_SUSPENSIONS).into_response())
 }

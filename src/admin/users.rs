@@ -88,7 +88,7 @@ pub async fn disable(
     admin.check(&form.csrf_token).await?;
     admin
         .admin
-        .set_user_disabled(&state.db, &id, true, crate::clock::now())
+        .set_user_disabled(&state.db, &id, true, state.clock.now())
         .await?;
     Ok(Redirect::to(routes::ADMIN_USERS).into_response())
 }
@@ -102,7 +102,7 @@ pub async fn enable(
     admin.check(&form.csrf_token).await?;
     admin
         .admin
-        .set_user_disabled(&state.db, &id, false, crate::clock::now())
+        .set_user_disabled(&state.db, &id, false, state.clock.now())
         .await?;
     Ok(Redirect::to(routes::ADMIN_USERS).into_response())
 }
@@ -116,7 +116,7 @@ pub async fn grant_admin(
     admin.check(&form.csrf_token).await?;
     admin
         .admin
-        .set_user_admin(&state.db, &id, true, crate::clock::now())
+        .set_user_admin(&state.db, &id, true, state.clock.now())
         .await?;
     Ok(Redirect::to(routes::ADMIN_USERS).into_response())
 }
@@ -153,7 +153,7 @@ pub async fn revoke_admin(
     admin.check(&form.csrf_token).await?;
     admin
         .admin
-        .set_user_admin(&state.db, &id, false, crate::clock::now())
+        .set_user_admin(&state.db, &id, false, state.clock.now())
         .await?;
     Ok(Redirect::to(routes::ADMIN_USERS).into_response())
 }

@@ -5,7 +5,7 @@ use clap::Subcommand;
 use sea_orm::DatabaseConnection;
 use serde_json::json;
 
-use crate::clock::{format_utc, now};
+use crate::clock::{format_utc, system_now as now};
 use crate::config::Config;
 use crate::crypto::Keys;
 use crate::domain::clients::{self, TokenAlg};

@@ -3,7 +3,7 @@
 use clap::Subcommand;
 use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
 
-use crate::clock::{format_utc, now};
+use crate::clock::{format_utc, system_now as now};
 use crate::domain::signing;
 use crate::entities::signing_key;
 

@@ -4,7 +4,7 @@ use anyhow::bail;
 use clap::Subcommand;
 use sea_orm::DatabaseConnection;
 
-use crate::clock::{format_duration, format_utc, now};
+use crate::clock::{format_duration, format_utc, system_now as now};
 use crate::domain::throttle;
 
 /// IP suspension commands.

@@ -54,7 +54,8 @@ pub async fn run(
                 ),
             };
             let passwords = Passwords::new(config.argon2, config.max_concurrent_hashes);
-            let user = users::create(db, &passwords, account, admin, crate::clock::now()).await?;
+            let user =
+                users::create(db, &passwords, account, admin, crate::clock::system_now()).await?;
             println!(
                 "created {}user {} ({})",
                 if user.is_admin { "admin " } else { "" },

@@ -5,17 +5,18 @@ use std::time::Duration;
 
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 
+use crate::clock::Clock;
 use crate::entities::{
     account_throttle, authorization_code, http_session, ip_throttle, sso_session,
 };
 use crate::resources::{CLEANUP_INTERVAL_SECS, OFFENCE_MEMORY_SECS};
 
 /// Runs [`sweep`] forever, every few minutes.
-pub async fn run(db: DatabaseConnection) {
+pub async fn run(db: DatabaseConnection, clock: Clock) {
     let mut interval = tokio::time::interval(Duration::from_secs(CLEANUP_INTERVAL_SECS));
     loop {
         interval.tick().await;
-        if let Err(err) = sweep(&db, crate::clock::now()).await {
+        if let Err(err) = sweep(&db, clock.now()).await {
             tracing::warn!(error = %err, "cleanup failed");
         }
     }

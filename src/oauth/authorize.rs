@@ -124,7 +124,7 @@ pub async fn authorize(
             user_id: signed_in.as_ref().map(|(_, user)| user.clone()),
             redirect_uri: param("redirect_uri").unwrap_or_default().to_owned(),
             nonce: param("nonce").map(str::to_owned),
-            now: crate::clock::now(),
+            now: state.clock.now(),
             shared: shared.clone(),
             metrics: state.metrics.clone(),
         },

@@ -94,7 +94,7 @@ pub async fn authenticate(
     headers: &HeaderMap,
     params: &Params,
 ) -> Result<client::Model, OAuthError> {
-    let now = crate::clock::now();
+    let now = state.clock.now();
     let credentials = credentials(headers, params);
     let client_id = credentials.as_ref().map_or("", |c| c.client_id.as_str());
     let lookup = clients::find_with_suspension(&state.db, client_id, ip, now).await?;

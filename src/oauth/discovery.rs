@@ -44,7 +44,7 @@ pub async fn metadata(State(state): State<AppState>) -> Response {
 
 /// `GET /oauth2/jwks`: the public keys of RS256 and EdDSA signing.
 pub async fn jwks(State(state): State<AppState>) -> Result<Response, AppError> {
-    let now = crate::clock::now();
+    let now = state.clock.now();
     state
         .signer
         .ensure_keys(&state.db, &state.keys, now)

@@ -38,7 +38,7 @@ pub async fn revoke(
                 // RFC 7009 §2.1: a client may only revoke its own tokens.
                 return Err(OAuthError::invalid_grant("the token was not issued to this client"));
             }
-            tokens::revoke_family(&state.db, &row.family_id, crate::clock::now()).await?;
+            tokens::revoke_family(&state.db, &row.family_id, state.clock.now()).await?;
             tracing::info!(client_id = %client.client_id, user_id = %row.user_id, "refresh token revoked");
         }
         // Unknown tokens get 200 too: the client cannot do anything better (RFC 7009 §2.2).
@@ -65,7 +65,7 @@ pub async fn backchannel_logout(
         let Some((row, _)) = tokens::find_refresh(&state.db, &state.keys, token).await?.filter(|(r, _)| r.client_id == client.client_id) else {
             return Err(OAuthError::invalid_grant("unknown refresh token"));
         };
-        sso::end(&state.db, &row.sso_session_id, crate::clock::now()).await?;
+        sso::end(&state.db, &row.sso_session_id, state.clock.now()).await?;
         tracing::info!(client_id = %client.client_id, user_id = %row.user_id, "signed out everywhere by a client site");
         Ok(json!({ "session_ended": true }))
     }

@@ -112,7 +112,7 @@ async fn refresh_in_one_statement(
     let presented = tokens::Presented::parse(&state.keys, params.get("refresh_token")?)?;
     Some(
         async {
-            let now = crate::clock::now();
+            let now = state.clock.now();
             let ask = tokens::Ask::new(
                 ip,
                 &credentials.client_id,
@@ -154,7 +154,7 @@ async fn exchange_code(
     let code = params.require("code")?;
     let redirect_uri = params.require("redirect_uri")?;
     let verifier = params.require("code_verifier")?;
-    let now = crate::clock::now();
+    let now = state.clock.now();
 
     // The code is burnt by the first attempt, whatever comes next, so a
     // wrong verifier cannot be retried against it.
@@ -203,7 +203,7 @@ async fn refresh(
     params: &Params,
 ) -> Result<TokenResponse, OAuthError> {
     let presented = params.require("refresh_token")?;
-    let now = crate::clock::now();
+    let now = state.clock.now();
     let grace = state.config.refresh_grace_secs;
     let rotated = tokens::rotate(
         &state.db,

@@ -27,7 +27,7 @@ pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Resp
     let result: Result<Value, OAuthError> = async {
         let token = bearer(&headers)
             .ok_or_else(|| OAuthError::invalid_token("a Bearer access token is required"))?;
-        let now = crate::clock::now();
+        let now = state.clock.now();
         let Some((claims, _)) =
             verify_access_token(&state.db, &state.keys, &state.config.issuer, token, now).await?
         else {
@@ -62,7 +62,7 @@ pub async fn introspect(
         let params = Params::from_form(&headers, &body)?;
         let client = authenticate(&state, &ip, &headers, &params).await?;
         let token = params.require("token")?;
-        let now = crate::clock::now();
+        let now = state.clock.now();
         let inactive = json!({ "active": false });
         if let Some((row, behind)) = tokens::find_refresh(&state.db, &state.keys, token).await? {
             let live = row.client_id == client.client_id && behind == 0 && row.revoked_at.is_none() && row.expires_at > now;

@@ -31,7 +31,7 @@ struct SessionRow {
 
 /// `GET /account`: who I am and my live sessions.
 pub async fn show(State(state): State<AppState>, me: CurrentUser) -> AppResult<Response> {
-    let now = crate::clock::now();
+    let now = state.clock.now();
     let user = &me.signed_in.user;
     let sessions: Vec<SessionRow> = sso::list_active(&state.db, &user.id, now)
         .await?
@@ -65,8 +65,7 @@ pub async fn sign_out_everywhere(
     Form(form): Form<CsrfForm>,
 ) -> AppResult<Response> {
     me.session.verify_csrf(&form.csrf_token).await?;
-    let ended =
-        sso::end_all_for_user(&state.db, &me.signed_in.user.id, crate::clock::now()).await?;
+    let ended = sso::end_all_for_user(&state.db, &me.signed_in.user.id, state.clock.now()).await?;
     tracing::info!(user_id = %me.signed_in.user.id, ended, "signed out everywhere");
     me.session.sign_out().await?;
     Ok(Redirect::to(routes::LOGIN).into_response())

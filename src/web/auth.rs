@@ -35,7 +35,7 @@ impl FromRequestParts<AppState> for Visitor {
     ) -> Result<Self, Self::Rejection> {
         let session = WebSession::from_request_parts(parts, state).await?;
         let signed_in = match session.sso_session_id().await? {
-            Some(id) => sso::find_active(&state.db, &id, crate::clock::now())
+            Some(id) => sso::find_active(&state.db, &id, state.clock.now())
                 .await?
                 .map(|(sso, user)| SignedIn { user, sso }),
             None => None,

@@ -85,7 +85,7 @@ pub async fn submit(
 ) -> AppResult<Response> {
     visitor.session.verify_csrf(&form.csrf_token).await?;
     let next = form.next.as_deref().and_then(safe_next);
-    let now = crate::clock::now();
+    let now = state.clock.now();
     let policy = throttle::Policy::from(state.config.as_ref());
     let ip_key = ip.to_canonical().to_string();
 
@@ -231,7 +231,7 @@ pub async fn complete_sign_in(
     headers: &HeaderMap,
     next: Option<&str>,
 ) -> AppResult<Response> {
-    let now = crate::clock::now();
+    let now = state.clock.now();
     let user_agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok());

@@ -102,7 +102,7 @@ pub async fn rp_initiated(
         h.sub == signed_in.user.id && h.sid.as_deref().is_none_or(|sid| sid == signed_in.sso.id)
     });
     if own_session {
-        sso::end(&state.db, &signed_in.sso.id, crate::clock::now()).await?;
+        sso::end(&state.db, &signed_in.sso.id, state.clock.now()).await?;
         visitor.session.sign_out().await?;
         tracing::info!(user_id = %signed_in.user.id, "signed out at a client site's request");
         return Ok(Redirect::to(&target).into_response());
@@ -136,7 +136,7 @@ pub async fn submit(
     )
     .await?;
     if let Some(signed_in) = &visitor.signed_in {
-        sso::end(&state.db, &signed_in.sso.id, crate::clock::now()).await?;
+        sso::end(&state.db, &signed_in.sso.id, state.clock.now()).await?;
         tracing::info!(user_id = %signed_in.user.id, "signed out");
     }
     visitor.session.sign_out().await?;

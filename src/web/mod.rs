@@ -21,7 +21,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use minijinja::context;
 
-use crate::error::{AppError, AppResult, ErrorPage, OAuthError};
+use crate::error::{AppError, AppResult, ErrorPage, OAuthError, RetryAt};
 use crate::resources::{routes, templates};
 use crate::state::AppState;
 
@@ -73,27 +73,36 @@ pub async fn error_pages(State(state): State<AppState>, request: Request, next: 
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
+    let retry_at = response.extensions().get::<RetryAt>().copied();
     let marked = response.extensions().get::<ErrorPage>().cloned();
     let plain = response
         .headers()
         .get(header::CONTENT_TYPE)
         .is_none_or(|ct| ct.as_bytes().starts_with(b"text/plain"));
-    if marked.is_none() && !plain {
-        return response;
-    }
-    let page = marked.unwrap_or(ErrorPage {
-        status,
-        message: default_message(status),
-        until: None,
-    });
-    let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
-    let mut rendered = if api {
-        api_error(page)
+    let mut rendered = if marked.is_none() && !plain {
+        response
     } else {
-        render_error_page(&state, &page)
+        let page = marked.unwrap_or(ErrorPage {
+            status,
+            message: default_message(status),
+            until: None,
+        });
+        let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
+        let mut rendered = if api {
+            api_error(page)
+        } else {
+            render_error_page(&state, &page)
+        };
+        if let Some(value) = retry_after {
+            rendered.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        rendered
     };
-    if let Some(value) = retry_after {
-        rendered.headers_mut().insert(header::RETRY_AFTER, value);
+    if let Some(RetryAt(until)) = retry_at {
+        let secs = (until - state.clock.now()).max(1);
+        if let Ok(value) = HeaderValue::from_str(&secs.to_string()) {
+            rendered.headers_mut().insert(header::RETRY_AFTER, value);
+        }
     }
     rendered
 }
@@ -173,7 +182,7 @@ fn nul_refused() -> Response {
 /// The one HTML error page: status, reason, optional message, and for 429
 /// when the suspension lifts.
 pub fn render_error_page(state: &AppState, page: &ErrorPage) -> Response {
-    let now = crate::clock::now();
+    let now = state.clock.now();
     let until_iso = page.until.and_then(|t| {
         time::OffsetDateTime::from_unix_timestamp(t)
             .ok()

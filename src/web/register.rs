@@ -109,7 +109,7 @@ pub async fn submit(
         &state.passwords,
         account,
         false,
-        crate::clock::now(),
+        state.clock.now(),
     )
     .await
     {

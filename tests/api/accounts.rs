@@ -484,7 +484,7 @@ async fn suspension_after_max_failures_blocks_even_the_right_password() {
 
     // Lifting the suspension (as `suspension lift` does) lets the address in again.
     assert!(
-        throttle::lift(&app.state.db, "127.0.0.1", pattmayne_auth::clock::now())
+        throttle::lift(&app.state.db, "127.0.0.1", app.state.clock.now())
             .await
             .unwrap()
     );
@@ -496,7 +496,7 @@ async fn repeat_offenders_are_suspended_for_longer() {
     let app = spawn_app_with(&["--login-max-failures", "2", "--ip-suspension-secs", "100"]).await;
     let db = &app.state.db;
     let policy = throttle::Policy::from(app.state.config.as_ref());
-    let now = pattmayne_auth::clock::now();
+    let now = app.state.clock.now();
     let first = throttle::suspend(db, "10.0.0.9", policy, now)
         .await
         .unwrap();
@@ -579,7 +579,7 @@ async fn forwarded_for_is_honoured_from_a_trusted_proxy() {
     assert_eq!(post("203.0.113.7", PASSWORD).await, 429);
     // The proxy itself and other clients behind it are not suspended.
     assert_eq!(post("198.51.100.1", PASSWORD).await, 303);
-    let suspended = throttle::active_suspensions(&app.state.db, pattmayne_auth::clock::now())
+    let suspended = throttle::active_suspensions(&app.state.db, app.state.clock.now())
         .await
         .unwrap();
     assert_eq!(
@@ -634,7 +634,7 @@ async fn parallel_failures_suspend_exactly_as_sequential_ones() {
         .unwrap()
         .unwrap();
     assert_eq!(row.offences, 1, "suspended more than once");
-    let until = row.suspended_until.unwrap() - pattmayne_auth::clock::now();
+    let until = row.suspended_until.unwrap() - app.state.clock.now();
     assert!((880..=900).contains(&until), "{until}");
     assert_eq!(
         app.login_with(&app.client, "alice", PASSWORD)
@@ -649,7 +649,7 @@ async fn parallel_failures_suspend_exactly_as_sequential_ones() {
 async fn more_failures(app: &TestApp, key: &str, n: usize) {
     let policy = throttle::Policy::from(app.state.config.as_ref());
     for _ in 0..n {
-        throttle::account_failed(&app.state.db, key, policy, pattmayne_auth::clock::now())
+        throttle::account_failed(&app.state.db, key, policy, app.state.clock.now())
             .await
             .unwrap();
     }
@@ -925,12 +925,22 @@ async fn cli_creates_an_admin_and_lists_and_lifts_suspensions() {
         suspension_secs: 900,
         account_max_failures: 10,
     };
-    throttle::record_failure(&db, "192.0.2.44", policy, pattmayne_auth::clock::now())
-        .await
-        .unwrap();
-    throttle::suspend(&db, "192.0.2.44", policy, pattmayne_auth::clock::now())
-        .await
-        .unwrap();
+    throttle::record_failure(
+        &db,
+        "192.0.2.44",
+        policy,
+        pattmayne_auth::clock::system_now(),
+    )
+    .await
+    .unwrap();
+    throttle::suspend(
+        &db,
+        "192.0.2.44",
+        policy,
+        pattmayne_auth::clock::system_now(),
+    )
+    .await
+    .unwrap();
     let list = run(&["suspension", "list"], None);
     assert!(String::from_utf8_lossy(&list.stdout).contains("192.0.2.44"));
     let lift = run(&["suspension", "lift", "192.0.2.44"], None);

@@ -604,7 +604,7 @@ async fn suspensions_are_listed_and_lifted() {
         &app.state.db,
         "198.51.100.7",
         policy,
-        pattmayne_auth::clock::now(),
+        app.state.clock.now(),
     )
     .await
     .unwrap();
@@ -703,7 +703,7 @@ async fn two_admins_removing_each_other_at_once_leave_one_admin() {
             .unwrap()
     };
     for round in 0..10 {
-        let now = pattmayne_auth::clock::now();
+        let now = app.state.clock.now();
         let (first, second) = if round % 2 == 0 {
             // Each demotes the other.
             tokio::join!(

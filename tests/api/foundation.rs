@@ -81,7 +81,7 @@ fn failing_router(state: pattmayne_auth::state::AppState) -> Router {
             "/429",
             get(|| async {
                 AppError::TooManyRequests {
-                    until: pattmayne_auth::clock::now() + 600,
+                    until: pattmayne_auth::clock::system_now() + 600,
                     message: "Too many failed sign-ins from your address.".into(),
                 }
             }),

@@ -199,7 +199,10 @@ pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
     init_logs();
     let (database_url, pg) = fresh_database_url().await;
     let config = test_config(&database_url, extra);
-    let state = pattmayne_auth::prepare(config)
+    // A clock that stands still until a test moves it: no test sleeps to
+    // make time pass.
+    let clock = pattmayne_auth::clock::Clock::manual(pattmayne_auth::clock::system_now());
+    let state = pattmayne_auth::prepare_with_clock(config, clock)
         .await
         .expect("server prepares");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
@@ -262,7 +265,7 @@ impl TestApp {
             &self.state.passwords,
             account,
             admin,
-            pattmayne_auth::clock::now(),
+            self.state.clock.now(),
         )
         .await
         .expect("create user")
@@ -381,7 +384,7 @@ impl TestApp {
             std::slice::from_ref(&redirect_uri),
             alg,
             false,
-            pattmayne_auth::clock::now(),
+            self.state.clock.now(),
         )
         .await
         .expect("create client");

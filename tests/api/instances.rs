@@ -178,7 +178,7 @@ async fn two_instances_on_one_database_serve_as_one() {
         &passwords,
         account,
         false,
-        pattmayne_auth::clock::now(),
+        pattmayne_auth::clock::system_now(),
     )
     .await
     .unwrap();
@@ -189,7 +189,7 @@ async fn two_instances_on_one_database_serve_as_one() {
         &[REDIRECT.to_owned()],
         TokenAlg::HS256,
         false,
-        pattmayne_auth::clock::now(),
+        pattmayne_auth::clock::system_now(),
     )
     .await
     .unwrap();

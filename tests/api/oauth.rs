@@ -327,14 +327,14 @@ async fn a_retry_within_the_grace_window_gets_the_same_successor() {
 
 #[tokio::test]
 async fn reuse_after_the_grace_window_revokes_the_family() {
-    let app = spawn_app_with(&["--refresh-grace-secs", "0"]).await;
+    let app = spawn_app_with(&["--refresh-grace-secs", "20"]).await;
     let alice = app.create_user("alice", PASSWORD, false).await;
     let client = app.register_client("Game", TokenAlg::HS256).await;
     let (_, tokens) = app.sign_in_and_get_tokens("alice", PASSWORD, &client).await;
     let first = s(&tokens, "refresh_token");
     let next: Value = app.refresh(&client, &first).await.json().await.unwrap();
     let second = s(&next, "refresh_token");
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert!(app.state.clock.advance(21));
 
     let res = app.refresh(&client, &first).await;
     assert_eq!(res.status(), 400);
@@ -544,7 +544,7 @@ async fn a_batch_of_refreshes_decides_each_ask_alone_and_never_waits_for_a_lock(
     assert_eq!(app.refresh(&game, &carol).await.status(), 200); // carol's is now rotated away
     let family = |t: &str| t.split('.').next().unwrap().to_owned();
 
-    let now = pattmayne_auth::clock::now();
+    let now = app.state.clock.now();
     let ask = |client: &TestClient, secret: &str, token: &str| {
         let presented = Presented::parse(&app.state.keys, token).unwrap();
         Ask::new("127.0.0.1", &client.client_id, secret, &presented, now)
@@ -627,7 +627,7 @@ async fn a_failed_batch_costs_the_other_refreshes_in_it_nothing() {
         let (_, issued) = app.sign_in_and_get_tokens(name, PASSWORD, &game).await;
         tokens.push(s(&issued, "refresh_token"));
     }
-    let now = pattmayne_auth::clock::now();
+    let now = app.state.clock.now();
     let ask = |token: &str| {
         let presented = Presented::parse(&app.state.keys, token).unwrap();
         Ask::new(
@@ -884,7 +884,7 @@ async fn a_refused_client_never_rotates_the_token_it_presents() {
         "a wrong posted secret rotated the token"
     );
 
-    let now = pattmayne_auth::clock::now();
+    let now = app.state.clock.now();
     pattmayne_auth::domain::clients::set_enabled(&app.state.db, &client.client_id, false, now)
         .await
         .unwrap();
@@ -1001,14 +1001,17 @@ async fn an_expired_session_expires_every_token_at_once() {
     let (browser, ta) = app.sign_in_and_get_tokens("alice", PASSWORD, &a).await;
     let (code, verifier) = app.obtain_code(&browser, &b).await;
     let tb = app.exchange(&b, &code, &verifier).await;
-    // Wait out the session's absolute expiry, whatever the setup took.
+    // Move past the session's absolute expiry.
     let session = sso_session::Entity::find()
         .one(&app.state.db)
         .await
         .unwrap()
         .unwrap();
-    let left = session.expires_at + 1 - pattmayne_auth::clock::now();
-    tokio::time::sleep(std::time::Duration::from_secs(left.max(0) as u64)).await;
+    assert!(
+        app.state
+            .clock
+            .advance(session.expires_at - app.state.clock.now())
+    );
     for (client, tokens) in [(&a, &ta), (&b, &tb)] {
         let res = app.refresh(client, &s(tokens, "refresh_token")).await;
         assert_eq!(res.status(), 400);
@@ -1031,7 +1034,7 @@ async fn deleted_or_disabled_clients_stop_working() {
     let client = app.register_client("Game", TokenAlg::HS256).await;
     let (browser, tokens) = app.sign_in_and_get_tokens("alice", PASSWORD, &client).await;
     let rt = s(&tokens, "refresh_token");
-    let now = pattmayne_auth::clock::now();
+    let now = app.state.clock.now();
     pattmayne_auth::domain::clients::set_enabled(&app.state.db, &client.client_id, false, now)
         .await
         .unwrap();

@@ -161,7 +161,7 @@ async fn rotated_signing_keys_stay_published_while_their_tokens_live() {
     let retired = app
         .state
         .signer
-        .rotate(&app.state.db, pattmayne_auth::clock::now())
+        .rotate(&app.state.db, app.state.clock.now())
         .await
         .unwrap();
     assert!(retired.contains(&old_kid));
