@@ -17,7 +17,12 @@
 //! - `login`: sign-ins per second at OWASP's argon2 floor, and the p99 of
 //!   `/healthz` during the flood;
 //! - `refresh`: refresh grants with rotation, each worker its own person's token chain;
-//! - `code`: authorization-code round trips (authorize redirect + code exchange).
+//! - `code`: authorization-code round trips (authorize redirect + code exchange),
+//!   each worker its own person signed in in its own browser;
+//! - `session`: the same round trips, all workers in *one* signed-in browser
+//!   session at one client site (tabs coming back at once): every exchange
+//!   races the others for the session's one token family, and any answer
+//!   but 200 counts as an error.
 //!
 //! The load generator shares the machine with the server, so the figures are
 //! lower bounds for the server alone.
@@ -244,13 +249,25 @@ async fn code_round_trip(
     api: &reqwest::Client,
     client: &(String, String),
 ) -> Value {
+    try_code_round_trip(base, b, api, client)
+        .await
+        .unwrap_or_else(|e| panic!("code round trip failed: {e}"))
+}
+
+/// An authorize redirect and its code exchange; `Err` says what went wrong.
+async fn try_code_round_trip(
+    base: &str,
+    b: &reqwest::Client,
+    api: &reqwest::Client,
+    client: &(String, String),
+) -> Result<Value, String> {
     let (verifier, challenge) = pkce();
     let url = format!(
         "{base}/oauth2/authorize?response_type=code&client_id={}&redirect_uri={}&state=s&code_challenge={challenge}&code_challenge_method=S256",
         client.0,
         url::form_urlencoded::byte_serialize(REDIRECT_URI.as_bytes()).collect::<String>()
     );
-    let res = b.get(url).send().await.expect("authorize");
+    let res = b.get(url).send().await.map_err(|e| e.to_string())?;
     let location = res
         .headers()
         .get("location")
@@ -264,7 +281,7 @@ async fn code_round_trip(
                 .find(|(k, _)| k == "code")
                 .map(|(_, v)| v.into_owned())
         })
-        .expect("code in redirect");
+        .ok_or_else(|| format!("authorize answered {} without a code", res.status()))?;
     let res = api
         .post(format!("{base}/oauth2/token"))
         .basic_auth(&client.0, Some(&client.1))
@@ -276,9 +293,13 @@ async fn code_round_trip(
         ])
         .send()
         .await
-        .expect("exchange");
-    assert_eq!(res.status(), 200, "exchange failed");
-    res.json().await.expect("token json")
+        .map_err(|e| e.to_string())?;
+    let status = res.status();
+    let body: Value = res.json().await.map_err(|e| e.to_string())?;
+    if status != 200 {
+        return Err(format!("exchange answered {status}: {body}"));
+    }
+    Ok(body)
 }
 
 struct Stats {
@@ -488,31 +509,57 @@ async fn bench_refresh(db: &str, concurrency: usize) {
 }
 
 async fn bench_code(db: &str, concurrency: usize) {
+    bench_code_flows(db, concurrency, false).await;
+}
+
+/// Code round trips: each worker in its own browser (`one_session: false`),
+/// or all of them in one signed-in browser session (`true`).
+async fn bench_code_flows(db: &str, concurrency: usize, one_session: bool) {
     let mut server = start(db, false).await;
     let base = server.base.clone();
     let client = server.create_client();
     let mut browsers = Vec::new();
-    for i in 0..concurrency {
+    if one_session {
         let b = browser();
-        register(&base, &b, &format!("bench{i}")).await;
-        browsers.push(b);
+        register(&base, &b, "bench").await;
+        // Clones share the cookie jar: one browser, many tabs.
+        browsers.extend(std::iter::repeat_n(b, concurrency));
+    } else {
+        for i in 0..concurrency {
+            let b = browser();
+            register(&base, &b, &format!("bench{i}")).await;
+            browsers.push(b);
+        }
     }
     let api = reqwest::Client::new();
     let latencies = Arc::new(Mutex::new(Vec::new()));
+    let errors = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let (warmup, duration) = (warm_up(), run_time());
     let started = Instant::now();
     let workers: Vec<_> = browsers
         .into_iter()
         .map(|b| {
-            let (api, base, client, latencies) =
-                (api.clone(), base.clone(), client.clone(), latencies.clone());
+            let (api, base, client, latencies, errors) = (
+                api.clone(),
+                base.clone(),
+                client.clone(),
+                latencies.clone(),
+                errors.clone(),
+            );
             tokio::spawn(async move {
                 let mut mine = Vec::new();
                 while started.elapsed() < warmup + duration {
                     let t = Instant::now();
-                    code_round_trip(&base, &b, &api, &client).await;
+                    let result = try_code_round_trip(&base, &b, &api, &client).await;
                     if t >= started + warmup {
-                        mine.push(t.elapsed());
+                        match result {
+                            Ok(_) => mine.push(t.elapsed()),
+                            Err(err) => {
+                                if errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < 3 {
+                                    eprintln!("  error: {err}");
+                                }
+                            }
+                        }
                     }
                 }
                 latencies.lock().await.extend(mine);
@@ -524,7 +571,9 @@ async fn bench_code(db: &str, concurrency: usize) {
     }
     let secs = (started.elapsed() - warmup).as_secs_f64();
     let latencies = std::mem::take(&mut *latencies.lock().await);
-    print_row("code", db, concurrency, &stats(latencies, secs, 0));
+    let errors = errors.load(std::sync::atomic::Ordering::Relaxed);
+    let name = if one_session { "session" } else { "code" };
+    print_row(name, db, concurrency, &stats(latencies, secs, errors));
     server.drop_database().await;
 }
 
@@ -612,7 +661,7 @@ async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let scenarios: Vec<&str> = match args.first().map(String::as_str) {
         Some(s) => vec![s],
-        None => vec!["login", "refresh", "code"],
+        None => vec!["login", "refresh", "code", "session"],
     };
     let dbs: Vec<&str> = match args.get(1).map(String::as_str) {
         Some(d) => vec![d],
@@ -641,7 +690,17 @@ async fn main() {
                         bench_code(db, c).await;
                     }
                 }
-                other => eprintln!("unknown scenario {other}: use login, refresh or code"),
+                // The scenario: 16 exchanges at once in one session.
+                "session" => {
+                    let c = match args.get(2) {
+                        Some(_) => levels.first().copied().unwrap_or(16),
+                        None => 16,
+                    };
+                    bench_code_flows(db, c, true).await
+                }
+                other => {
+                    eprintln!("unknown scenario {other}: use login, refresh, code or session")
+                }
             }
         }
     }

@@ -75,6 +75,8 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// Purpose-bound subkeys derived from the master secret.
 pub struct Keys {
     successor: hmac::Key,
+    family_start: hmac::Key,
+    access_mac: hmac::Key,
     device: hmac::Key,
     sealing: aead::LessSafeKey,
 }
@@ -105,6 +107,8 @@ impl Keys {
             .unwrap_or_else(|_| unreachable_key());
         Keys {
             successor: hmac::Key::new(hmac::HMAC_SHA256, &sub("refresh-successor")),
+            family_start: hmac::Key::new(hmac::HMAC_SHA256, &sub("refresh-family-start")),
+            access_mac: hmac::Key::new(hmac::HMAC_SHA256, &sub("access-token-mac")),
             device: hmac::Key::new(hmac::HMAC_SHA256, &sub("device")),
             sealing,
         }
@@ -115,6 +119,29 @@ impl Keys {
     /// very same successor without the server storing it in plain text.
     pub fn refresh_successor(&self, token: &str) -> String {
         URL_SAFE_NO_PAD.encode(hmac::sign(&self.successor, token.as_bytes()))
+    }
+
+    /// The secret of a token family's first token: a keyed hash of the
+    /// family id. The server can recompute a family's live token from its
+    /// row (first token, then `generation` successors), so racing code
+    /// exchanges of one session can all be answered with the same family
+    /// without any token stored in plain text. Knowing a family id is not
+    /// enough: the key is needed too, and whoever holds the key and the
+    /// database can already decrypt the signing keys.
+    pub fn refresh_family_start(&self, family_id: &str) -> String {
+        URL_SAFE_NO_PAD.encode(hmac::sign(&self.family_start, family_id.as_bytes()))
+    }
+
+    /// A tag over an access token's claims, carried in its `jti`, by which
+    /// the server knows a token it minted from one a client site signed
+    /// with its own HS256 secret. 128 bits.
+    pub fn access_token_tag(&self, claims: &[&str]) -> String {
+        let mut ctx = hmac::Context::with_key(&self.access_mac);
+        for claim in claims {
+            ctx.update(&(claim.len() as u64).to_be_bytes());
+            ctx.update(claim.as_bytes());
+        }
+        URL_SAFE_NO_PAD.encode(&ctx.sign().as_ref()[..16])
     }
 
     /// Signs a device cookie payload.

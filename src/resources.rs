@@ -14,6 +14,8 @@ pub mod routes {
     pub const LOGOUT: &str = "/logout";
     pub const ACCOUNT: &str = "/account";
     pub const ACCOUNT_SIGN_OUT_EVERYWHERE: &str = "/account/sign-out-everywhere";
+    /// One session's sign-out, from the account page.
+    pub const ACCOUNT_SESSION_SIGN_OUT: &str = "/account/sessions/{id}/sign-out";
 
     pub const AUTHORIZE: &str = "/oauth2/authorize";
     pub const TOKEN: &str = "/oauth2/token";

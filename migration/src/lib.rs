@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261129_000001_create_schema;
 mod m20261130_000001_rotate_in_place;
+mod m20261201_000001_sessions_per_device;
 
 /// Every migration of the product, in order.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261129_000001_create_schema::Migration),
             Box::new(m20261130_000001_rotate_in_place::Migration),
+            Box::new(m20261201_000001_sessions_per_device::Migration),
         ]
     }
 }

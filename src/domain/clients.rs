@@ -11,7 +11,7 @@ use std::str::FromStr;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
-    PaginatorTrait, QueryFilter, QueryOrder, Set, Statement, TransactionSession, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionSession, TransactionTrait,
 };
 use serde::Serialize;
 
@@ -213,11 +213,11 @@ async fn insert_uris(
     Ok(())
 }
 
-/// A client row and whether the caller's address is suspended, in one round
-/// trip: what every authenticated API request needs first.
+/// A client's columns as a `LEFT JOIN` returns them: all `NULL` when no
+/// client has the id. The refresh grant's batched statement on PostgreSQL
+/// selects these alongside its rotation.
 #[derive(Debug, FromQueryResult)]
-pub(crate) struct ClientAndAddress {
-    ip_suspended_until: Option<i64>,
+pub(crate) struct JoinedClient {
     client_id: Option<String>,
     name: Option<String>,
     secret_hash: Option<String>,
@@ -228,91 +228,24 @@ pub(crate) struct ClientAndAddress {
     updated_at: Option<i64>,
 }
 
-/// The columns of [`ClientAndAddress`], from `ip_throttle t` and `clients c`;
-/// the refresh grant's batched statement on PostgreSQL selects them too.
-pub(crate) const CLIENT_AND_ADDRESS_COLUMNS: &str = "t.suspended_until AS ip_suspended_until, \
-    c.client_id, c.name, c.secret_hash, c.token_alg, c.jwt_secret_enc, c.enabled, c.created_at, c.updated_at";
+/// The columns of [`JoinedClient`], from `clients c`.
+pub(crate) const JOINED_CLIENT_COLUMNS: &str = "c.client_id, c.name, c.secret_hash, c.token_alg, \
+    c.jwt_secret_enc, c.enabled, c.created_at, c.updated_at";
 
-/// The query behind [`ClientAndAddress`], binding `$1` = the caller's address
-/// and `$2` = the client id.
-fn client_and_address_sql() -> String {
-    format!(
-        "SELECT {CLIENT_AND_ADDRESS_COLUMNS} FROM (SELECT 1 AS one) AS q \
-         LEFT JOIN ip_throttle t ON t.ip = $1 \
-         LEFT JOIN clients c ON c.client_id = $2"
-    )
-}
-
-/// What a client lookup found: the client (if any), and until when the
-/// caller's address is suspended (if it is).
-#[derive(Debug, Clone)]
-pub struct ClientLookup {
-    pub client: Option<client::Model>,
-    pub suspended_until: Option<i64>,
-}
-
-impl ClientAndAddress {
-    pub(crate) fn into_lookup(self, now: i64) -> ClientLookup {
-        let suspended_until = self.ip_suspended_until.filter(|&until| until > now);
-        let client = match (
-            self.client_id,
-            self.name,
-            self.secret_hash,
-            self.token_alg,
-            self.enabled,
-            self.created_at,
-            self.updated_at,
-        ) {
-            (
-                Some(client_id),
-                Some(name),
-                Some(secret_hash),
-                Some(token_alg),
-                Some(enabled),
-                Some(created_at),
-                Some(updated_at),
-            ) => Some(client::Model {
-                client_id,
-                name,
-                secret_hash,
-                token_alg,
-                jwt_secret_enc: self.jwt_secret_enc,
-                enabled,
-                created_at,
-                updated_at,
-            }),
-            _ => None,
-        };
-        ClientLookup {
-            client,
-            suspended_until,
-        }
+impl JoinedClient {
+    /// The client, if the join found one.
+    pub(crate) fn into_client(self) -> Option<client::Model> {
+        Some(client::Model {
+            client_id: self.client_id?,
+            name: self.name?,
+            secret_hash: self.secret_hash?,
+            token_alg: self.token_alg?,
+            jwt_secret_enc: self.jwt_secret_enc,
+            enabled: self.enabled?,
+            created_at: self.created_at?,
+            updated_at: self.updated_at?,
+        })
     }
-}
-
-/// The client `client_id` names (if any), and until when `ip` is suspended (if it is).
-pub async fn find_with_suspension(
-    db: &impl ConnectionTrait,
-    client_id: &str,
-    ip: &str,
-    now: i64,
-) -> Result<ClientLookup, DbErr> {
-    let stmt = Statement::from_sql_and_values(
-        db.get_database_backend(),
-        client_and_address_sql(),
-        [ip.into(), client_id.into()],
-    );
-    // One row by construction; `all` reads it in one round trip (see `db::first`).
-    Ok(ClientAndAddress::find_by_statement(stmt)
-        .all(db)
-        .await?
-        .into_iter()
-        .next()
-        .map(|row| row.into_lookup(now))
-        .unwrap_or(ClientLookup {
-            client: None,
-            suspended_until: None,
-        }))
 }
 
 /// A client by id (enabled or not).

@@ -42,10 +42,70 @@ pub struct AccessClaims {
     pub aud: String,
     pub exp: i64,
     pub iat: i64,
+    /// `<random>.<tag>`: unique, and carrying the server's tag over the
+    /// other claims (see [`AccessClaims::minted_here`]).
     pub jti: String,
     pub sid: String,
     pub scope: String,
     pub preferred_username: String,
+}
+
+impl AccessClaims {
+    /// The claims of a new access token, with a fresh `jti` that carries
+    /// the server's tag over them.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        keys: &Keys,
+        issuer: &str,
+        sub: &str,
+        aud: &str,
+        sid: &str,
+        scope: &str,
+        preferred_username: &str,
+        iat: i64,
+        exp: i64,
+    ) -> Self {
+        let mut claims = AccessClaims {
+            iss: issuer.to_owned(),
+            sub: sub.to_owned(),
+            aud: aud.to_owned(),
+            exp,
+            iat,
+            jti: random_token_of(12),
+            sid: sid.to_owned(),
+            scope: scope.to_owned(),
+            preferred_username: preferred_username.to_owned(),
+        };
+        let tag = claims.tag(keys);
+        claims.jti = format!("{}.{tag}", claims.jti);
+        claims
+    }
+
+    fn tag(&self, keys: &Keys) -> String {
+        let (exp, iat) = (self.exp.to_string(), self.iat.to_string());
+        let nonce = self.jti.split('.').next().unwrap_or_default();
+        keys.access_token_tag(&[
+            nonce,
+            &self.iss,
+            &self.sub,
+            &self.aud,
+            &exp,
+            &iat,
+            &self.sid,
+            &self.scope,
+        ])
+    }
+
+    /// Whether the server minted these claims. An HS256 client site holds
+    /// the key its tokens are signed with, so it can sign any claims it
+    /// likes for itself; only the server can make the tag in `jti`, so the
+    /// server believes only tokens that carry it.
+    pub fn minted_here(&self, keys: &Keys) -> bool {
+        let Some((_, tag)) = self.jti.split_once('.') else {
+            return false;
+        };
+        crate::crypto::constant_time_eq(self.tag(keys).as_bytes(), tag.as_bytes())
+    }
 }
 
 struct ActiveKey {
@@ -304,8 +364,11 @@ async fn generate(
 
 /// Verifies an access JWT the way a client site would, from the server's
 /// side: HS256 with the audience client's own secret, RS256/EdDSA with the
-/// published key named by `kid`. Checks signature, issuer and expiry.
-/// `None` for anything that is not a valid access token of ours.
+/// published key named by `kid`. Checks signature, issuer, expiry, and the
+/// server's tag in `jti` (so a token an HS256 site signed itself is not
+/// believed). `None` for anything that is not a valid access token of ours.
+/// What the token may still be used for is the grant's to say
+/// (`tokens::live_grant`), not the token's.
 pub async fn verify_access_token(
     db: &impl ConnectionTrait,
     keys: &Keys,
@@ -354,9 +417,10 @@ pub async fn verify_access_token(
     let mut validation = jsonwebtoken::Validation::new(header.alg);
     validation.set_audience(&[&client.client_id]);
     validation.set_issuer(&[issuer]);
-    validation.leeway = 0;
+    // Expiry by the server's clock, below, not the library's.
+    validation.validate_exp = false;
     let claims = match jsonwebtoken::decode::<AccessClaims>(token, &key, &validation) {
-        Ok(data) if data.claims.exp > now => data.claims,
+        Ok(data) if data.claims.exp > now && data.claims.minted_here(keys) => data.claims,
         _ => return Ok(None),
     };
     Ok(Some((claims, client)))

@@ -1,15 +1,16 @@
-//! SSO sessions: the one sign-in on the auth domain that every client site's
-//! refresh token hangs on. A session has one absolute expiry; ending it
-//! revokes every refresh token issued under it.
+//! SSO sessions: the one sign-in of one browser on the auth domain that
+//! every client site's refresh token from that browser hangs on. A session
+//! has one absolute expiry; ending it revokes every refresh token issued
+//! under it. A person signed in on two devices has two sessions.
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set,
+    Set, TransactionSession, TransactionTrait,
 };
 
 use crate::db::first;
-use crate::entities::{refresh_token, sso_session, user};
+use crate::entities::{client, refresh_token, sso_session, user};
 
 /// Most characters of a User-Agent worth keeping for the account page.
 const USER_AGENT_MAX: usize = 200;
@@ -27,6 +28,7 @@ pub async fn start(
         id: Set(crate::crypto::random_id()),
         user_id: Set(user_id.to_owned()),
         created_at: Set(now),
+        authenticated_at: Set(now),
         expires_at: Set(now + ttl_secs),
         ended_at: Set(None),
         ip: Set(ip),
@@ -81,43 +83,142 @@ pub async fn list_active(
         .await
 }
 
-/// Ends one session and revokes every refresh token under it: signed out
-/// here means signed out on every client site.
-pub async fn end(db: &impl ConnectionTrait, id: &str, now: i64) -> Result<(), DbErr> {
+/// Records that the person proved who they are again in this session (a
+/// sign-in asked for with `prompt=login` or `max_age`): the id_token's
+/// `auth_time` moves, the session and its expiry stay.
+pub async fn reauthenticated(db: &impl ConnectionTrait, id: &str, now: i64) -> Result<(), DbErr> {
     sso_session::Entity::update_many()
-        .col_expr(sso_session::Column::EndedAt, Expr::value(now))
+        .col_expr(sso_session::Column::AuthenticatedAt, Expr::value(now))
         .filter(sso_session::Column::Id.eq(id))
-        .filter(sso_session::Column::EndedAt.is_null())
-        .exec(db)
-        .await?;
-    refresh_token::Entity::update_many()
-        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
-        .filter(refresh_token::Column::SsoSessionId.eq(id))
-        .filter(refresh_token::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
     Ok(())
 }
 
+/// Ends one session and revokes every refresh token under it, in one
+/// transaction: signed out here means signed out on every client site.
+/// The session is ended first, so a token family being started under it at
+/// the same moment either waits for this (and is revoked by the second
+/// statement) or finds the session ended (`tokens::start_family`).
+pub async fn end(db: &impl TransactionTrait, id: &str, now: i64) -> Result<(), DbErr> {
+    let txn = db.begin().await?;
+    sso_session::Entity::update_many()
+        .col_expr(sso_session::Column::EndedAt, Expr::value(now))
+        .filter(sso_session::Column::Id.eq(id))
+        .filter(sso_session::Column::EndedAt.is_null())
+        .exec(&txn)
+        .await?;
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_token::Column::SsoSessionId.eq(id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?;
+    txn.commit().await
+}
+
+/// Ends one of `user_id`'s sessions (the account page's per-session
+/// sign-out). Returns whether it was theirs and live.
+pub async fn end_own(
+    db: &(impl TransactionTrait + ConnectionTrait),
+    user_id: &str,
+    id: &str,
+    now: i64,
+) -> Result<bool, DbErr> {
+    let owned = sso_session::Entity::find_by_id(id.to_owned())
+        .filter(sso_session::Column::UserId.eq(user_id))
+        .filter(sso_session::Column::EndedAt.is_null())
+        .filter(sso_session::Column::ExpiresAt.gt(now))
+        .one(db)
+        .await?
+        .is_some();
+    if owned {
+        end(db, id, now).await?;
+    }
+    Ok(owned)
+}
+
 /// Ends all of a person's sessions ("sign out everywhere", a disabled
-/// account) and revokes all their refresh tokens.
+/// account) and revokes all their refresh tokens, in one transaction.
 pub async fn end_all_for_user(
-    db: &impl ConnectionTrait,
+    db: &impl TransactionTrait,
     user_id: &str,
     now: i64,
 ) -> Result<u64, DbErr> {
+    let txn = db.begin().await?;
     let ended = sso_session::Entity::update_many()
         .col_expr(sso_session::Column::EndedAt, Expr::value(now))
         .filter(sso_session::Column::UserId.eq(user_id))
         .filter(sso_session::Column::EndedAt.is_null())
-        .exec(db)
+        .exec(&txn)
         .await?
         .rows_affected;
     refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
         .filter(refresh_token::Column::UserId.eq(user_id))
         .filter(refresh_token::Column::RevokedAt.is_null())
-        .exec(db)
+        .exec(&txn)
         .await?;
+    txn.commit().await?;
     Ok(ended)
+}
+
+/// A live session as the account page shows it.
+#[derive(Debug, Clone)]
+pub struct SessionSummary {
+    pub session: sso_session::Model,
+    /// The latest sign-in, token start or refresh in this session.
+    pub last_seen: i64,
+    /// Names of the client sites holding a live token under it, A to Z.
+    pub sites: Vec<String>,
+}
+
+/// A person's live sessions with when each was last used and at which
+/// client sites, newest first. Three queries, whatever the count.
+pub async fn summaries(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    now: i64,
+) -> Result<Vec<SessionSummary>, DbErr> {
+    let sessions = list_active(db, user_id, now).await?;
+    let families = refresh_token::Entity::find()
+        .filter(refresh_token::Column::UserId.eq(user_id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .filter(refresh_token::Column::ExpiresAt.gt(now))
+        .all(db)
+        .await?;
+    let client_ids: Vec<&str> = families.iter().map(|f| f.client_id.as_str()).collect();
+    let names: std::collections::HashMap<String, String> = client::Entity::find()
+        .filter(client::Column::ClientId.is_in(client_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.client_id, c.name))
+        .collect();
+    Ok(sessions
+        .into_iter()
+        .map(|session| {
+            let mine: Vec<&refresh_token::Model> = families
+                .iter()
+                .filter(|f| f.sso_session_id == session.id)
+                .collect();
+            let last_seen = mine
+                .iter()
+                .map(|f| f.rotated_at.unwrap_or(f.created_at))
+                .chain([session.authenticated_at, session.created_at])
+                .max()
+                .unwrap_or(session.created_at);
+            let mut sites: Vec<String> = mine
+                .iter()
+                .filter_map(|f| names.get(&f.client_id).cloned())
+                .collect();
+            sites.sort_by_key(|name| name.to_lowercase());
+            sites.dedup();
+            SessionSummary {
+                session,
+                last_seen,
+                sites,
+            }
+        })
+        .collect())
 }

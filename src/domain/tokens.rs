@@ -1,12 +1,14 @@
 //! Authorization codes and refresh tokens: the seed's token model.
 //!
 //! - A code lives 60 s, is stored as a hash, is bound to its client, redirect
-//!   URI, PKCE challenge, person and SSO session, and can be consumed once.
-//!   A second use is refused and revokes the token family the first use started.
-//! - A code exchange starts a *family*: one live refresh token per person per
-//!   client site (a partial unique index enforces it), replacing that client's
-//!   previous token, and expiring with the SSO session. Signed in once, they
-//!   all expire together.
+//!   URI, PKCE challenge, person and SSO session, and can be consumed once,
+//!   by its own client only. A second use by that client is refused and
+//!   revokes the token family the first use started; another client's
+//!   attempt is refused and changes nothing.
+//! - A code exchange gives the client site its *family*: one live refresh
+//!   token per SSO session (one browser) per client site, enforced by a
+//!   partial unique index, expiring with the session. Signed in once, a
+//!   browser's tokens all expire together; another device has its own.
 //! - A family is one row. A refresh token reads `<family id>.<secret>`: the
 //!   family id finds the row by its primary key, and the SHA-256 of the whole
 //!   token must equal the row's `token_hash` (the live token) — nothing else
@@ -21,20 +23,22 @@
 //! - Presenting a rotated token after the grace window revokes the family.
 //!   The row keeps the times of its last two rotations, so a token up to two
 //!   rotations behind is forgiven within the grace window of its own
-//!   rotation; anything older is a replay.
+//!   rotation; anything older is a replay. A grace of 0 forgives nothing.
+//! - Nothing outlives its session: a family is created and rotated only by
+//!   statements that find the session live, so a sign-out racing them
+//!   cannot leave a live family behind.
 
 use sea_orm::sea_query::Expr;
 use std::sync::Arc;
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult,
     QueryFilter, QueryResult, Set, Statement, TransactionSession, TransactionTrait, Value,
 };
 
 use crate::crypto::{Keys, constant_time_eq, hash_token, random_id, random_token};
-use crate::domain::clients::{CLIENT_AND_ADDRESS_COLUMNS, ClientAndAddress, ClientLookup};
-use crate::entities::{authorization_code, refresh_token, user};
-use crate::error::is_unique_violation;
+use crate::domain::clients::{JOINED_CLIENT_COLUMNS, JoinedClient};
+use crate::entities::{authorization_code, client, refresh_token, sso_session, user};
 use crate::resources::AUTHORIZATION_CODE_TTL_SECS;
 
 /// The longest chain of rotations a presented token is walked along to find
@@ -59,6 +63,8 @@ pub enum GrantError {
     /// A code presented a second time, or a rotated refresh token presented
     /// after the grace window: the family was revoked.
     Reused,
+    /// The SSO session the grant hangs on has ended or expired.
+    SessionEnded,
 }
 
 impl GrantError {
@@ -68,6 +74,7 @@ impl GrantError {
             GrantError::Expired => "the grant has expired",
             GrantError::Revoked => "the grant has been revoked",
             GrantError::Reused => "the grant was already used; tokens issued from it are revoked",
+            GrantError::SessionEnded => "the sign-in session has ended",
         }
     }
 }
@@ -115,11 +122,14 @@ fn stmt(db: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Statement {
     Statement::from_sql_and_values(db.get_database_backend(), sql, values)
 }
 
-/// Consumes a code: marks it used in one atomic statement, so of two
-/// concurrent exchanges exactly one gets it. A code already used revokes
-/// the family its first use started.
+/// Consumes a code presented by `client_id`: marks it used in one atomic
+/// statement, so of two concurrent exchanges exactly one gets it. A code the
+/// same client already used revokes the family its first use started; a
+/// code of another client is unknown to this one and is left as it was, so
+/// a stolen code presented elsewhere costs its owner nothing.
 pub async fn consume_code(
     db: &impl ConnectionTrait,
+    client_id: &str,
     code: &str,
     now: i64,
 ) -> Result<Result<authorization_code::Model, GrantError>, DbErr> {
@@ -127,8 +137,9 @@ pub async fn consume_code(
     let claimed = authorization_code::Entity::find()
         .from_raw_sql(stmt(
             db,
-            "UPDATE authorization_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL RETURNING *",
-            vec![now.into(), hash.clone().into()],
+            "UPDATE authorization_codes SET used_at = $1 \
+             WHERE code_hash = $2 AND client_id = $3 AND used_at IS NULL RETURNING *",
+            vec![now.into(), hash.clone().into(), client_id.into()],
         ))
         .all(db) // at most one row; `all` is one round trip (see `db::first`)
         .await?
@@ -142,14 +153,14 @@ pub async fn consume_code(
         });
     }
     match authorization_code::Entity::find_by_id(hash).one(db).await? {
-        Some(row) => {
+        Some(row) if row.client_id == client_id => {
             if let Some(family) = &row.family_id {
                 revoke_family(db, family, now).await?;
             }
             tracing::warn!(client_id = %row.client_id, user_id = %row.user_id, "authorization code reused; its tokens are revoked");
             Ok(Err(GrantError::Reused))
         }
-        None => Ok(Err(GrantError::Unknown)),
+        _ => Ok(Err(GrantError::Unknown)),
     }
 }
 
@@ -178,71 +189,212 @@ fn successor(keys: &Keys, family_id: &str, token: &str) -> String {
     format!("{family_id}.{}", keys.refresh_successor(token))
 }
 
-/// Starts a token family for a consumed code: revokes the client's previous
-/// family for this person and starts the new one, expiring with the SSO session.
-pub async fn start_family(
-    db: &impl TransactionTrait,
-    code: &authorization_code::Model,
-    expires_at: i64,
-    now: i64,
-) -> Result<IssuedRefresh, DbErr> {
-    let family_id = random_id();
-    let token = format!("{family_id}.{}", random_token());
-    let mut attempts = 0;
-    loop {
-        attempts += 1;
-        let txn = db.begin().await?;
-        refresh_token::Entity::update_many()
-            .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
-            .filter(refresh_token::Column::UserId.eq(code.user_id.as_str()))
-            .filter(refresh_token::Column::ClientId.eq(code.client_id.as_str()))
-            .filter(refresh_token::Column::RevokedAt.is_null())
-            .exec(&txn)
-            .await?;
-        let inserted = refresh_token::ActiveModel {
-            family_id: Set(family_id.clone()),
-            token_hash: Set(hash_token(&token)),
-            user_id: Set(code.user_id.clone()),
-            client_id: Set(code.client_id.clone()),
-            sso_session_id: Set(code.sso_session_id.clone()),
-            scope: Set(code.scope.clone()),
-            created_at: Set(now),
-            expires_at: Set(expires_at),
-            generation: Set(0),
-            rotated_at: Set(None),
-            prev_rotated_at: Set(None),
-            revoked_at: Set(None),
-        }
-        .insert(&txn)
-        .await;
-        match inserted {
-            Ok(_) => {}
-            // A concurrent exchange for the same person and client won the
-            // race for the one live slot; replace its family in turn.
-            Err(err) if is_unique_violation(&err) && attempts < 3 => {
-                txn.rollback().await?;
-                continue;
-            }
-            Err(err) => return Err(err),
-        }
-        authorization_code::Entity::update_many()
-            .col_expr(
-                authorization_code::Column::FamilyId,
-                Expr::value(family_id.as_str()),
-            )
-            .filter(authorization_code::Column::CodeHash.eq(code.code_hash.as_str()))
-            .exec(&txn)
-            .await?;
-        txn.commit().await?;
-        return Ok(IssuedRefresh {
-            token,
-            family_id,
-            user_id: code.user_id.clone(),
-            sso_session_id: code.sso_session_id.clone(),
-            scope: code.scope.clone(),
-            expires_at,
-        });
+/// A family's first token: its id and a keyed hash of it
+/// (`Keys::refresh_family_start`).
+fn first_token(keys: &Keys, family_id: &str) -> String {
+    format!("{family_id}.{}", keys.refresh_family_start(family_id))
+}
+
+/// The live token of a family that started with [`first_token`] and rotated
+/// `generation` times, if its hash is `live_hash` (families started before
+/// first tokens were derived cannot be recomputed).
+fn recompute_live(
+    keys: &Keys,
+    family_id: &str,
+    generation: i64,
+    live_hash: &str,
+) -> Option<String> {
+    let mut token = first_token(keys, family_id);
+    for _ in 0..generation.clamp(0, INLINE_WALK) {
+        token = successor(keys, family_id, &token);
     }
+    constant_time_eq(hash_token(&token).as_bytes(), live_hash.as_bytes()).then_some(token)
+}
+
+/// The condition on a family row (`table`) that a code exchange may join
+/// rather than replace: started within the grace window (`$after`), for the
+/// same scope (`$scope`), and few rotations old (`$generations`).
+fn joinable(table: &str, scope: &str, after: &str, generations: &str) -> String {
+    format!(
+        "{table}.created_at >= {after} AND {table}.scope = {scope} AND {table}.generation <= {generations}"
+    )
+}
+
+/// What [`upsert_family`] found.
+#[derive(Debug, FromQueryResult)]
+struct StartedFamily {
+    family_id: String,
+    token_hash: String,
+    generation: i64,
+    expires_at: i64,
+}
+
+/// One statement: starts a family for the code's session and client, or,
+/// if the session already has a live family at this client that may be
+/// joined, returns that one. Returns nothing if the session is not live, or
+/// if its live family at this client may not be joined (it must be
+/// superseded first). On PostgreSQL the session row is share-locked, so a
+/// sign-out either waits for this statement (and then revokes its family)
+/// or has ended the session before it (and nothing starts).
+async fn upsert_family(
+    db: &impl ConnectionTrait,
+    keys: &Keys,
+    code: &authorization_code::Model,
+    family_id: &str,
+    join_after: i64,
+    now: i64,
+) -> Result<Option<StartedFamily>, DbErr> {
+    let lock = match db.get_database_backend() {
+        DbBackend::Postgres => " FOR SHARE",
+        _ => "",
+    };
+    let sql = format!(
+        "INSERT INTO refresh_tokens \
+           (family_id, token_hash, user_id, client_id, sso_session_id, scope, created_at, expires_at, generation) \
+         SELECT $1, $2, s.user_id, $3, s.id, $4, $5, s.expires_at, 0 FROM sso_sessions s \
+         WHERE s.id = $6 AND s.user_id = $7 AND s.ended_at IS NULL AND s.expires_at > $5{lock} \
+         ON CONFLICT (sso_session_id, client_id) WHERE revoked_at IS NULL \
+         DO UPDATE SET generation = refresh_tokens.generation WHERE {} \
+         RETURNING family_id, token_hash, generation, expires_at",
+        joinable("refresh_tokens", "excluded.scope", "$8", "$9")
+    );
+    let values = vec![
+        family_id.into(),
+        hash_token(&first_token(keys, family_id)).into(),
+        code.client_id.as_str().into(),
+        code.scope.as_str().into(),
+        now.into(),
+        code.sso_session_id.as_str().into(),
+        code.user_id.as_str().into(),
+        join_after.into(),
+        INLINE_WALK.into(),
+    ];
+    Ok(StartedFamily::find_by_statement(stmt(db, &sql, values))
+        .all(db)
+        .await?
+        .into_iter()
+        .next())
+}
+
+/// Revokes the session's live family at this client unless it may be
+/// joined (see [`joinable`]).
+async fn supersede(
+    db: &impl ConnectionTrait,
+    code: &authorization_code::Model,
+    join_after: i64,
+    now: i64,
+) -> Result<(), DbErr> {
+    let sql = format!(
+        "UPDATE refresh_tokens SET revoked_at = $1 \
+         WHERE sso_session_id = $2 AND client_id = $3 AND revoked_at IS NULL AND NOT ({})",
+        joinable("refresh_tokens", "$4", "$5", "$6")
+    );
+    let values = vec![
+        now.into(),
+        code.sso_session_id.as_str().into(),
+        code.client_id.as_str().into(),
+        code.scope.as_str().into(),
+        join_after.into(),
+        INLINE_WALK.into(),
+    ];
+    db.execute_raw(stmt(db, &sql, values)).await?;
+    Ok(())
+}
+
+/// Gives a consumed code's client its family for the code's session.
+///
+/// Code exchanges of one session and client can race: two tabs coming back
+/// from the hosted login at once, or a site's retried callback. Whichever
+/// answer the site keeps must work, and afterwards one family is live. So an
+/// exchange *joins* the session's family at this client if that family
+/// started within the refresh grace window (for the same scope): it is
+/// answered with the family's live token, which the server recomputes from
+/// the family's id (see [`first_token`]), and every racer holds the same
+/// family. An older family is *superseded*: revoked, and a new one started,
+/// so signing in again at a site cuts off whoever held its old token.
+///
+/// The common case is one statement: the upsert starts the family, or joins
+/// the one a racing exchange has just started. Only when a family must be
+/// superseded does the exchange take the session's row lock (PostgreSQL;
+/// SQLite's single writer does the same), so superseding exchanges go one
+/// after another and each finishes in one pass: a race can never leave two
+/// live families, nor answer with a constraint violation.
+pub async fn start_family(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    keys: &Keys,
+    code: &authorization_code::Model,
+    grace_secs: i64,
+    now: i64,
+) -> Result<Result<IssuedRefresh, GrantError>, DbErr> {
+    let family_id = random_id();
+    // A grace of 0 joins nothing: every exchange starts its own family.
+    let join_after = if grace_secs > 0 {
+        now - grace_secs
+    } else {
+        i64::MAX
+    };
+    let mut supersede_after = join_after;
+    if let Some(row) = upsert_family(db, keys, code, &family_id, join_after, now).await? {
+        match recompute_live(keys, &row.family_id, row.generation, &row.token_hash) {
+            Some(token) => return finish_start(db, code, row, token).await.map(Ok),
+            // A family from before first tokens were derived: replace it.
+            None => supersede_after = i64::MAX,
+        }
+    }
+    let txn = db.begin().await?;
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_raw(stmt(
+            &txn,
+            "SELECT 1 FROM sso_sessions WHERE id = $1 FOR UPDATE",
+            vec![code.sso_session_id.as_str().into()],
+        ))
+        .await?;
+    }
+    supersede(&txn, code, supersede_after, now).await?;
+    let Some(row) = upsert_family(&txn, keys, code, &family_id, join_after, now).await? else {
+        txn.rollback().await?;
+        return Ok(Err(GrantError::SessionEnded));
+    };
+    let token = recompute_live(keys, &row.family_id, row.generation, &row.token_hash)
+        .ok_or_else(|| DbErr::Custom("a joined family's live token cannot be recomputed".into()))?;
+    let issued = finish_start(&txn, code, row, token).await?;
+    txn.commit().await?;
+    Ok(Ok(issued))
+}
+
+/// Links the code to the family it gave (so a replay revokes it).
+async fn finish_start(
+    db: &impl ConnectionTrait,
+    code: &authorization_code::Model,
+    row: StartedFamily,
+    token: String,
+) -> Result<IssuedRefresh, DbErr> {
+    authorization_code::Entity::update_many()
+        .col_expr(
+            authorization_code::Column::FamilyId,
+            Expr::value(row.family_id.as_str()),
+        )
+        .filter(authorization_code::Column::CodeHash.eq(code.code_hash.as_str()))
+        .exec(db)
+        .await?;
+    Ok(IssuedRefresh {
+        token,
+        family_id: row.family_id,
+        user_id: code.user_id.clone(),
+        sso_session_id: code.sso_session_id.clone(),
+        scope: code.scope.clone(),
+        expires_at: row.expires_at,
+    })
+}
+
+/// Whether an SSO session is neither ended nor expired.
+async fn session_is_live(db: &impl ConnectionTrait, id: &str, now: i64) -> Result<bool, DbErr> {
+    Ok(sso_session::Entity::find_by_id(id.to_owned())
+        .filter(sso_session::Column::EndedAt.is_null())
+        .filter(sso_session::Column::ExpiresAt.gt(now))
+        .one(db)
+        .await?
+        .is_some())
 }
 
 /// A rotation's result: the live token, and the person it belongs to.
@@ -283,18 +435,27 @@ impl<'a> Presented<'a> {
     }
 }
 
-/// The rotation itself, shared by both statements below: if the presented
-/// token is its family's live token, this client's, unrevoked and unexpired,
-/// swap in the successor's hash and shift the rotation times. Nothing indexed
-/// changes, so PostgreSQL rewrites the row on its page.
-const ROTATE: &str = "UPDATE refresh_tokens \
-    SET token_hash = $3, prev_rotated_at = rotated_at, rotated_at = $4, generation = generation + 1 \
-    WHERE family_id = $5 AND token_hash = $6 AND client_id = $2 \
-      AND revoked_at IS NULL AND expires_at > $4";
+/// The rotation itself as SQL over `refresh_tokens AS f`, shared by both
+/// statements below, with the values (`[client, successor hash, now, family,
+/// presented hash]`) given as SQL expressions: if the presented token is its
+/// family's live token, this client's, unrevoked and unexpired, and its
+/// session has not ended, swap in the successor's hash and shift the
+/// rotation times. Nothing indexed changes, so PostgreSQL rewrites the row
+/// on its page. `from` and `also` extend the statement (the batch's join).
+fn rotate_sql(values: [&str; 5], from: &str, also: &str) -> String {
+    let [client, successor, now, family, presented] = values;
+    format!(
+        "UPDATE refresh_tokens AS f \
+         SET token_hash = {successor}, prev_rotated_at = f.rotated_at, rotated_at = {now}, \
+             generation = f.generation + 1 {from} \
+         WHERE f.family_id = {family} AND f.token_hash = {presented} AND f.client_id = {client} \
+           AND f.revoked_at IS NULL AND f.expires_at > {now} \
+           AND EXISTS (SELECT 1 FROM sso_sessions s WHERE s.id = f.sso_session_id AND s.ended_at IS NULL){also}"
+    )
+}
 
 /// The one atomic step of a rotation, one statement on either database;
-/// `None` if nothing rotated. `$1` (the caller's address in
-/// [`authenticate_and_claim`], which shares the numbering) is bound but unused.
+/// `None` if nothing rotated.
 async fn claim(
     db: &impl ConnectionTrait,
     presented: &Presented<'_>,
@@ -302,12 +463,14 @@ async fn claim(
     now: i64,
 ) -> Result<Option<Claimed>, DbErr> {
     let sql = format!(
-        "{ROTATE} RETURNING user_id, sso_session_id, scope, expires_at, \
-          (SELECT username FROM users WHERE users.id = refresh_tokens.user_id) AS username, \
-          (SELECT disabled FROM users WHERE users.id = refresh_tokens.user_id) AS disabled"
+        // Unqualified: SQLite's RETURNING names the table, PostgreSQL's the
+        // alias; `users` has no `user_id`, so the subqueries see the row's.
+        "{} RETURNING user_id, sso_session_id, scope, expires_at, \
+          (SELECT username FROM users WHERE users.id = user_id) AS username, \
+          (SELECT disabled FROM users WHERE users.id = user_id) AS disabled",
+        rotate_sql(["$1", "$2", "$3", "$4", "$5"], "", "")
     );
     let values = vec![
-        0i64.into(),
         client_id.into(),
         hash_token(&presented.successor).into(),
         now.into(),
@@ -324,7 +487,6 @@ async fn claim(
 /// can wait in a batch.
 #[derive(Debug, Clone)]
 pub struct Ask {
-    ip: String,
     client_id: String,
     secret_hash: String,
     family_id: String,
@@ -334,15 +496,8 @@ pub struct Ask {
 }
 
 impl Ask {
-    pub fn new(
-        ip: &str,
-        client_id: &str,
-        client_secret: &str,
-        presented: &Presented<'_>,
-        now: i64,
-    ) -> Self {
+    pub fn new(client_id: &str, client_secret: &str, presented: &Presented<'_>, now: i64) -> Self {
         Ask {
-            ip: ip.to_owned(),
             client_id: client_id.to_owned(),
             secret_hash: hash_token(client_secret),
             family_id: presented.family_id.to_owned(),
@@ -353,21 +508,20 @@ impl Ask {
     }
 }
 
-/// What [`authenticate_and_claim`] found for one [`Ask`]: the client lookup,
-/// the rotation if one happened, and whether the family's row was locked
-/// for the decision (`false`: the family does not exist, or a statement
-/// that skips locked rows found it locked).
+/// What [`authenticate_and_claim`] found for one [`Ask`]: the client (if
+/// any has the id), the rotation if one happened, and whether the family's
+/// row was locked for the decision (`false`: the family does not exist, or
+/// a statement that skips locked rows found it locked).
 pub struct Found {
-    pub lookup: ClientLookup,
+    pub client: Option<client::Model>,
     pub claimed: Option<Claimed>,
     pub locked: bool,
 }
 
 impl FromQueryResult for Found {
     fn from_query_result(res: &QueryResult, pre: &str) -> Result<Self, DbErr> {
-        let now: i64 = res.try_get(pre, "now")?;
         Ok(Found {
-            lookup: ClientAndAddress::from_query_result(res, pre)?.into_lookup(now),
+            client: JoinedClient::from_query_result(res, pre)?.into_client(),
             claimed: Claimed::from_query_result_optional(res, pre)?,
             locked: res.try_get(pre, "locked")?,
         })
@@ -383,16 +537,16 @@ pub enum Locks {
 }
 
 /// The whole database work of refresh grants in one PostgreSQL statement (one
-/// round trip, one commit, however many asks): for each ask the client and
-/// the caller's suspension are read, and the token rotates only if the client
-/// is enabled, its secret's hash is the one presented and the address is not
-/// suspended. The caller still judges the credentials on the returned client
-/// exactly as for any other request; the conditions here only keep a
-/// rotation from happening for a request that judgement will refuse.
+/// round trip, one commit, however many asks): for each ask the client is
+/// read, and the token rotates only if the client is enabled and its
+/// secret's hash is the one presented. The caller still judges the
+/// credentials on the returned client exactly as for any other request; the
+/// condition here only keeps a rotation from happening for a request that
+/// judgement will refuse.
 ///
-/// The rotation is [`ROTATE`]'s, row by row. Family rows are locked first;
-/// with [`Locks::Skip`] the statement never waits for a lock, so a batch
-/// cannot deadlock with another batch or a sign-out revoking several
+/// The rotation is [`rotate_sql`]'s, row by row. Family rows are locked
+/// first; with [`Locks::Skip`] the statement never waits for a lock, so a
+/// batch cannot deadlock with another batch or a sign-out revoking several
 /// families, and an ask whose row it skipped comes back with `locked: false`
 /// and no rotation, to be asked again on its own with [`Locks::Wait`].
 ///
@@ -406,25 +560,27 @@ pub async fn authenticate_and_claim(
         Locks::Wait => "",
         Locks::Skip => "SKIP LOCKED",
     };
+    let rotate = rotate_sql(
+        [
+            "i.client_id",
+            "i.successor_hash",
+            "i.now",
+            "i.family_id",
+            "i.token_hash",
+        ],
+        "FROM i JOIN a ON a.n = i.n JOIN l ON l.family_id = i.family_id",
+        " AND a.admitted",
+    );
     let sql = format!(
         "WITH i AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], \
-                      $5::text[], $6::text[], $7::bigint[]) WITH ORDINALITY \
-                    AS i(ip, client_id, secret_hash, family_id, token_hash, successor_hash, now, n)), \
-         a AS (SELECT i.n, i.now, {CLIENT_AND_ADDRESS_COLUMNS}, \
-                 (c.enabled AND c.secret_hash = i.secret_hash \
-                  AND (t.suspended_until IS NULL OR t.suspended_until <= i.now)) AS admitted \
-               FROM i LEFT JOIN ip_throttle t ON t.ip = i.ip \
-               LEFT JOIN clients c ON c.client_id = i.client_id), \
-         l AS (SELECT family_id FROM refresh_tokens WHERE family_id = ANY($4::text[]) \
+                      $5::text[], $6::bigint[]) WITH ORDINALITY \
+                    AS i(client_id, secret_hash, family_id, token_hash, successor_hash, now, n)), \
+         a AS (SELECT i.n, {JOINED_CLIENT_COLUMNS}, \
+                 (c.enabled AND c.secret_hash = i.secret_hash) AS admitted \
+               FROM i LEFT JOIN clients c ON c.client_id = i.client_id), \
+         l AS (SELECT family_id FROM refresh_tokens WHERE family_id = ANY($3::text[]) \
                FOR NO KEY UPDATE {skip}), \
-         r AS (UPDATE refresh_tokens f \
-               SET token_hash = i.successor_hash, prev_rotated_at = f.rotated_at, \
-                   rotated_at = i.now, generation = f.generation + 1 \
-               FROM i JOIN a ON a.n = i.n JOIN l ON l.family_id = i.family_id \
-               WHERE f.family_id = i.family_id AND f.token_hash = i.token_hash \
-                 AND f.client_id = i.client_id AND f.revoked_at IS NULL AND f.expires_at > i.now \
-                 AND a.admitted \
-               RETURNING i.n, f.user_id, f.sso_session_id, f.scope, f.expires_at) \
+         r AS ({rotate} RETURNING i.n, f.user_id, f.sso_session_id, f.scope, f.expires_at) \
          SELECT a.*, EXISTS (SELECT 1 FROM l WHERE l.family_id = i.family_id) AS locked, \
                 r.user_id, r.sso_session_id, r.scope, r.expires_at, u.username, u.disabled \
          FROM i JOIN a ON a.n = i.n LEFT JOIN r ON r.n = i.n LEFT JOIN users u ON u.id = r.user_id \
@@ -437,7 +593,6 @@ pub async fn authenticate_and_claim(
             .into()
     };
     let values = vec![
-        column(|a| &a.ip),
         column(|a| &a.client_id),
         column(|a| &a.secret_hash),
         column(|a| &a.family_id),
@@ -543,16 +698,19 @@ pub async fn settle(
     if row.expires_at <= now {
         return Ok(Err(GrantError::Expired));
     }
+    if !session_is_live(db, &row.sso_session_id, now).await? {
+        return Ok(Err(GrantError::SessionEnded));
+    }
     // When the presented token was rotated away, as far as the row knows. The
     // live token itself (`behind == 0`) cannot get here: being this client's,
-    // unrevoked and unexpired, it would have rotated above.
+    // unrevoked, unexpired and of a live session, it would have rotated above.
     let rotated_at = match behind {
         0 => return Ok(Err(GrantError::Unknown)),
         1 => row.rotated_at,
         2 => row.prev_rotated_at,
         _ => None,
     };
-    if rotated_at.is_none_or(|at| now - at > grace_secs) {
+    if !rotated_at.is_some_and(|at| within_grace(at, grace_secs, now)) {
         revoke_family(db, &row.family_id, now).await?;
         tracing::warn!(client_id, user_id = %row.user_id, family = %row.family_id, behind, "rotated refresh token reused; family revoked");
         return Ok(Err(GrantError::Reused));
@@ -577,6 +735,13 @@ pub async fn settle(
         username: person.username,
         disabled: person.disabled,
     }))
+}
+
+/// Whether something that happened `at` is within a grace window of
+/// `grace_secs` seconds at `now`. A grace of 0 is no grace at all, not even
+/// within the same second.
+pub fn within_grace(at: i64, grace_secs: i64, now: i64) -> bool {
+    grace_secs > 0 && now - at <= grace_secs
 }
 
 fn rotated(family_id: &str, token: String, claimed: Claimed) -> Result<Rotated, GrantError> {
@@ -628,4 +793,29 @@ pub async fn find_refresh(
     Ok(position(keys, &row, token)
         .await
         .map(|(behind, _)| (row, behind)))
+}
+
+/// The server's own record of a grant: the live family of `client_id`
+/// under session `sso_session_id`, and its person, while the session is
+/// live and the account enabled. Userinfo and introspection answer from
+/// this, never from claims a client site can sign.
+pub async fn live_grant(
+    db: &impl ConnectionTrait,
+    sso_session_id: &str,
+    client_id: &str,
+    now: i64,
+) -> Result<Option<(refresh_token::Model, user::Model)>, DbErr> {
+    let family = refresh_token::Entity::find()
+        .filter(refresh_token::Column::SsoSessionId.eq(sso_session_id))
+        .filter(refresh_token::Column::ClientId.eq(client_id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .filter(refresh_token::Column::ExpiresAt.gt(now))
+        .one(db)
+        .await?;
+    let Some(family) = family else {
+        return Ok(None);
+    };
+    Ok(crate::domain::sso::find_active(db, sso_session_id, now)
+        .await?
+        .map(|(_, person)| (family, person)))
 }

@@ -14,6 +14,8 @@ pub struct Model {
     pub ended_at: Option<i64>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// When the person last proved who they are in this session (`auth_time`).
+    pub authenticated_at: i64,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -41,7 +41,7 @@ use crate::error::AppError;
 use crate::metrics::{Metrics, inc};
 use crate::resources::{DEFAULT_SCOPE, OAUTH_PARAM_MAX, SUPPORTED_SCOPES, routes};
 use crate::state::AppState;
-use crate::web::auth::{Visitor, login_url};
+use crate::web::auth::{Visitor, login_url, reauth_url};
 
 /// The HTML answer when the request cannot be trusted with a redirect.
 fn bad_link() -> AppError {
@@ -97,13 +97,31 @@ pub async fn authorize(
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     };
+    let prompts: Vec<&str> = param("prompt")
+        .map(|p| p.split(' ').filter(|v| !v.is_empty()).collect())
+        .unwrap_or_default();
+    let max_age = param("max_age").map(|v| v.parse::<i64>().ok().filter(|&m| m >= 0));
     let problem = if !repeated.is_empty() {
         Some("repeated parameter")
     } else if params.iter().any(|(_, v)| v.len() > OAUTH_PARAM_MAX) {
         Some("parameter too long")
+    } else if prompts.contains(&"none") && prompts.len() > 1 {
+        // OpenID Connect Core §3.1.2.1: `none` stands alone.
+        Some("prompt=none cannot be combined with other values")
+    } else if max_age == Some(None) {
+        Some("max_age must be a non-negative number of seconds")
     } else {
         None
     };
+    let now = state.clock.now();
+    // `prompt=login`, or a sign-in older than `max_age` (0 meaning the same
+    // as `prompt=login`), asks the signed-in person to prove who they are again.
+    let reauth = visitor.signed_in.as_ref().is_some_and(|s| {
+        prompts.contains(&"login")
+            || max_age
+                .flatten()
+                .is_some_and(|m| m == 0 || now - s.sso.authenticated_at > m)
+    });
 
     let oauth_request = match OAuthRequest::from_request(request, &()).await {
         Ok(r) => r,
@@ -113,6 +131,7 @@ pub async fn authorize(
     let signed_in = visitor
         .signed_in
         .as_ref()
+        .filter(|_| !reauth)
         .map(|s| (s.sso.id.clone(), s.user.id.clone()));
     let endpoint = AuthorizeEndpoint {
         registrar: DbRegistrar {
@@ -124,13 +143,13 @@ pub async fn authorize(
             user_id: signed_in.as_ref().map(|(_, user)| user.clone()),
             redirect_uri: param("redirect_uri").unwrap_or_default().to_owned(),
             nonce: param("nonce").map(str::to_owned),
-            now: state.clock.now(),
+            now,
             shared: shared.clone(),
             metrics: state.metrics.clone(),
         },
         solicitor: SsoSolicitor {
             sso_session_id: signed_in.map(|(sso, _)| sso),
-            prompt_none: param("prompt").is_some_and(|p| p.split(' ').any(|v| v == "none")),
+            prompt_none: prompts.contains(&"none"),
             shared: shared.clone(),
         },
         checks: RequestChecks { problem },
@@ -147,6 +166,9 @@ pub async fn authorize(
         return err.into_response();
     }
     match outcome {
+        Ok(_) if side.login_needed && reauth => {
+            Redirect::to(&reauth_url(&after_reauth(&params))).into_response()
+        }
         Ok(_) if side.login_needed => Redirect::to(&login_url(&path_and_query)).into_response(),
         Ok(response) => {
             let response = with_issuer(response.into_response(), &state.config.issuer);
@@ -159,6 +181,29 @@ pub async fn authorize(
         Err(Failure::Deny) => bad_link().into_response(),
         Err(Failure::Internal) => AppError::internal("authorization flow failed").into_response(),
     }
+}
+
+/// The authorization request to come back to once the person has signed in
+/// again: the same request without what asked for the fresh sign-in
+/// (`prompt=login`, `max_age`), which that sign-in has just satisfied, so
+/// coming back does not ask again.
+fn after_reauth(params: &[(String, String)]) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    for (key, value) in params {
+        match key.as_str() {
+            "max_age" => {}
+            "prompt" => {
+                let rest: Vec<&str> = value.split(' ').filter(|v| *v != "login").collect();
+                if !rest.iter().all(|v| v.is_empty()) {
+                    query.append_pair(key, &rest.join(" "));
+                }
+            }
+            _ => {
+                query.append_pair(key, value);
+            }
+        }
+    }
+    format!("{}?{}", routes::AUTHORIZE, query.finish())
 }
 
 /// Adds `iss` (RFC 9207) to a redirect back to the client site, and keeps

@@ -1,14 +1,22 @@
 //! Client authentication at the API (RFC 6749 §2.3.1): HTTP Basic
 //! (`client_secret_basic`) or `client_id` + `client_secret` in the body
-//! (`client_secret_post`), never both. A suspended address is refused first;
-//! every failure counts towards the address's suspension.
+//! (`client_secret_post`), never both.
+//!
+//! A client site's backend shares no fate with its visitors: an address
+//! suspended for failed sign-ins is not refused here, and failed client
+//! authentications count towards no suspension. A client secret is 256
+//! random bits, so counting guesses protects nothing, while counting them
+//! would let a misconfigured site (or anyone at a shared egress address, a
+//! PaaS or a NAT) suspend sign-ins for everyone behind that address, and a
+//! per-client count would let anyone who read a `client_id` off an authorize
+//! URL lock the site out. Failures are answered `401 invalid_client`,
+//! counted in the metrics and logged.
 
 use axum::http::{HeaderMap, header};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::domain::clients::{self, ClientLookup};
-use crate::domain::throttle;
+use crate::domain::clients;
 use crate::entities::client;
 use crate::error::OAuthError;
 use crate::metrics::inc;
@@ -87,54 +95,44 @@ pub fn credentials(headers: &HeaderMap, params: &Params) -> Result<Credentials, 
 }
 
 /// Authenticates the calling client site, or says why not. One database
-/// round trip: the client row and the address's suspension together.
+/// round trip: the client row.
 pub async fn authenticate(
     state: &AppState,
     ip: &str,
     headers: &HeaderMap,
     params: &Params,
 ) -> Result<client::Model, OAuthError> {
-    let now = state.clock.now();
     let credentials = credentials(headers, params);
-    let client_id = credentials.as_ref().map_or("", |c| c.client_id.as_str());
-    let lookup = clients::find_with_suspension(&state.db, client_id, ip, now).await?;
-    judge(state, ip, credentials, lookup, now).await
+    let client = match &credentials {
+        Ok(c) => clients::find(&state.db, &c.client_id).await?,
+        Err(_) => None,
+    };
+    judge(state, ip, credentials, client)
 }
 
-/// The decision on credentials, given what the lookup of their client found:
-/// a suspended address is refused first, then anything but an enabled client
-/// with the right secret is a failure that counts towards suspension.
-pub async fn judge(
+/// The decision on credentials, given the client their id names (if any):
+/// anything but an enabled client with the right secret is refused.
+pub fn judge(
     state: &AppState,
     ip: &str,
     credentials: Result<Credentials, OAuthError>,
-    lookup: ClientLookup,
-    now: i64,
+    client: Option<client::Model>,
 ) -> Result<client::Model, OAuthError> {
-    if let Some(until) = lookup.suspended_until {
-        return Err(OAuthError::too_many_requests(until));
-    }
     let credentials = match credentials {
         Ok(c) => c,
-        Err(err) if err.code == "invalid_client" => return Err(failed(state, ip, now).await),
+        Err(err) if err.code == "invalid_client" => return Err(failed(state, ip, None)),
         Err(err) => return Err(err),
     };
-    match lookup.client {
+    match client {
         Some(client) if client.enabled && clients::secret_matches(&client, &credentials.secret) => {
             Ok(client)
         }
-        _ => Err(failed(state, ip, now).await),
+        _ => Err(failed(state, ip, Some(&credentials.client_id))),
     }
 }
 
-async fn failed(state: &AppState, ip: &str, now: i64) -> OAuthError {
+fn failed(state: &AppState, ip: &str, client_id: Option<&str>) -> OAuthError {
     inc(&state.metrics.client_auth_failures);
-    let policy = throttle::Policy::from(state.config.as_ref());
-    match throttle::record_failure(&state.db, ip, policy, now).await {
-        Ok(Some(_)) => inc(&state.metrics.ip_suspensions),
-        Ok(None) => {}
-        Err(err) => return err.into(),
-    }
-    tracing::info!(%ip, "client authentication failed");
+    tracing::info!(%ip, client_id = client_id.unwrap_or("-"), "client authentication failed");
     OAuthError::invalid_client()
 }

@@ -37,7 +37,7 @@ pub async fn metadata(State(state): State<AppState>) -> Response {
         "token_endpoint_auth_signing_alg_values_supported": ["HS256", "RS256", "EdDSA"],
         "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "sid", "nonce", "preferred_username", "email"],
         "authorization_response_iss_parameter_supported": true,
-        "prompt_values_supported": ["none"],
+        "prompt_values_supported": ["none", "login"],
     });
     cached(Json(body).into_response())
 }

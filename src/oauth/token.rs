@@ -1,7 +1,7 @@
 //! `POST /oauth2/token`: the authorization-code and refresh-token grants.
 //!
 //! Our own code rather than oxide-auth's access-token flow: the seed's token
-//! model (one live refresh token per person per client site, expiring with
+//! model (one live refresh token per session per client site, expiring with
 //! the SSO session, rotation with a grace window, family revocation on
 //! reuse) and RFC 6749's error codes (`invalid_grant` where oxide-auth says
 //! `invalid_request`) do not fit its issuer. oxide-auth's PKCE verifier is
@@ -16,7 +16,6 @@ use oxide_auth::primitives::grant::Value as GrantValue;
 use sea_orm::DbBackend;
 use serde::Serialize;
 
-use crate::crypto::random_token_of;
 use crate::domain::clients::TokenAlg;
 use crate::domain::signing::AccessClaims;
 use crate::domain::sso;
@@ -113,15 +112,10 @@ async fn refresh_in_one_statement(
     Some(
         async {
             let now = state.clock.now();
-            let ask = tokens::Ask::new(
-                ip,
-                &credentials.client_id,
-                &credentials.secret,
-                &presented,
-                now,
-            );
+            let ask =
+                tokens::Ask::new(&credentials.client_id, &credentials.secret, &presented, now);
             let found = state.rotations.claim(&state.db, ask).await?;
-            let client = judge(state, ip, Ok(credentials), found.lookup, now).await?;
+            let client = judge(state, ip, Ok(credentials), found.client)?;
             let grace = state.config.refresh_grace_secs;
             let rotated = tokens::settle(
                 &state.db,
@@ -156,14 +150,11 @@ async fn exchange_code(
     let verifier = params.require("code_verifier")?;
     let now = state.clock.now();
 
-    // The code is burnt by the first attempt, whatever comes next, so a
-    // wrong verifier cannot be retried against it.
-    let row = tokens::consume_code(&state.db, code, now)
+    // The code is burnt by its client's first attempt, whatever comes next,
+    // so a wrong verifier cannot be retried against it.
+    let row = tokens::consume_code(&state.db, &client.client_id, code, now)
         .await?
         .map_err(invalid_grant)?;
-    if row.client_id != client.client_id {
-        return Err(invalid_grant(GrantError::Unknown));
-    }
     if row.redirect_uri != redirect_uri {
         return Err(OAuthError::invalid_grant(
             "redirect_uri does not match the authorization request",
@@ -181,13 +172,21 @@ async fn exchange_code(
     }
     let Some((session, person)) = sso::find_active(&state.db, &row.sso_session_id, now).await?
     else {
-        return Err(OAuthError::invalid_grant("the sign-in session has ended"));
+        return Err(invalid_grant(GrantError::SessionEnded));
     };
-    let issued = tokens::start_family(&state.db, &row, session.expires_at, now).await?;
+    let issued = tokens::start_family(
+        &state.db,
+        &state.keys,
+        &row,
+        state.config.refresh_grace_secs,
+        now,
+    )
+    .await?
+    .map_err(invalid_grant)?;
     inc(&state.metrics.tokens_from_code);
     let id_token = IdTokenContext {
         nonce: row.nonce.as_deref(),
-        auth_time: session.created_at,
+        auth_time: session.authenticated_at,
     };
     let subject = Subject {
         id: &person.id,
@@ -284,17 +283,19 @@ async fn respond(
 ) -> Result<TokenResponse, OAuthError> {
     let config = &state.config;
     let scope = narrowed_scope.unwrap_or_else(|| issued.scope.clone());
-    let claims = AccessClaims {
-        iss: config.issuer.clone(),
-        sub: person.id.to_owned(),
-        aud: client.client_id.clone(),
-        exp: now + config.access_token_ttl_secs,
-        iat: now,
-        jti: random_token_of(16),
-        sid: issued.sso_session_id.clone(),
-        scope: scope.clone(),
-        preferred_username: person.username.to_owned(),
-    };
+    // No token outlives the session it was issued under.
+    let exp = (now + config.access_token_ttl_secs).min(issued.expires_at);
+    let claims = AccessClaims::new(
+        &state.keys,
+        &config.issuer,
+        person.id,
+        &client.client_id,
+        &issued.sso_session_id,
+        &scope,
+        person.username,
+        now,
+        exp,
+    );
     let access_token = state
         .signer
         .sign_for_client(&state.db, &state.keys, client, &claims, now)
@@ -306,7 +307,7 @@ async fn respond(
                 iss: &config.issuer,
                 sub: person.id,
                 aud: &client.client_id,
-                exp: now + config.access_token_ttl_secs,
+                exp,
                 iat: now,
                 auth_time: context.auth_time,
                 sid: &issued.sso_session_id,
@@ -327,7 +328,7 @@ async fn respond(
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer",
-        expires_in: config.access_token_ttl_secs,
+        expires_in: exp - now,
         refresh_token_expires_in: (issued.expires_at - now).max(0),
         refresh_token: issued.token,
         scope,

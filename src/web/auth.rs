@@ -114,6 +114,14 @@ pub fn login_url(next: &str) -> String {
     }
 }
 
+/// `/login?next=…&reauth=1`: the sign-in form even for a signed-in person,
+/// who must prove who they are again before going on to `next`.
+pub fn reauth_url(next: &str) -> String {
+    let url = login_url(next);
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}reauth=1")
+}
+
 fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

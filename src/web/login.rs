@@ -22,11 +22,14 @@ use crate::web::session::WebSession;
 /// The one message for every failed sign-in: it never says whether the account exists.
 pub const WRONG_CREDENTIALS: &str = "Wrong username or password.";
 
-/// `?next=` on the sign-in and registration pages.
+/// `?next=` on the sign-in and registration pages (and `reauth=1`: show
+/// the sign-in form even to a signed-in person, who must sign in again).
 #[derive(Deserialize, Default)]
 pub struct NextQuery {
     #[serde(default)]
     next: Option<String>,
+    #[serde(default)]
+    reauth: Option<String>,
 }
 
 impl NextQuery {
@@ -48,17 +51,31 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-/// `GET /login`: the form, or straight on if already signed in.
+/// `GET /login`: the form, or straight on if already signed in (unless a
+/// site asked for a fresh sign-in).
 pub async fn show(
     State(state): State<AppState>,
     visitor: Visitor,
     Query(q): Query<NextQuery>,
 ) -> AppResult<Response> {
     let next = q.next_target();
-    if visitor.signed_in.is_some() {
-        return Ok(Redirect::to(next.as_deref().unwrap_or(routes::ACCOUNT)).into_response());
-    }
-    render(&state, &visitor, StatusCode::OK, "", next.as_deref(), None).await
+    let reauth = q.reauth.is_some();
+    let username = match &visitor.signed_in {
+        Some(_) if !reauth => {
+            return Ok(Redirect::to(next.as_deref().unwrap_or(routes::ACCOUNT)).into_response());
+        }
+        Some(signed_in) => signed_in.user.username.clone(),
+        None => String::new(),
+    };
+    render(
+        &state,
+        &visitor,
+        StatusCode::OK,
+        &username,
+        next.as_deref(),
+        None,
+    )
+    .await
 }
 
 async fn render(
@@ -69,8 +86,9 @@ async fn render(
     next: Option<&str>,
     error: Option<String>,
 ) -> AppResult<Response> {
+    let reauth = visitor.signed_in.is_some();
     let ctx = visitor
-        .page(true, context! { username, next, error, registration_enabled => state.config.registration_enabled })
+        .page(true, context! { username, next, error, reauth, registration_enabled => state.config.registration_enabled })
         .await?;
     Ok((status, state.templates.render(templates::LOGIN, ctx)?).into_response())
 }
@@ -166,6 +184,15 @@ pub async fn submit(
             throttle::account_succeeded(&state.db, &account_key).await?;
             inc(&state.metrics.logins_succeeded);
             tracing::info!(user_id = %user.id, "signed in");
+            if let Some(current) = &visitor.signed_in {
+                if current.user.id == user.id {
+                    // Proved again in the session it already has.
+                    sso::reauthenticated(&state.db, &current.sso.id, now).await?;
+                    return Ok(go_on(next.as_deref()));
+                }
+                // Someone else signs in on this browser: it is theirs now.
+                sso::end(&state.db, &current.sso.id, now).await?;
+            }
             complete_sign_in(
                 &state,
                 &visitor.session,
@@ -245,12 +272,18 @@ pub async fn complete_sign_in(
     )
     .await?;
     session.sign_in(&sso).await?;
-    let mut response = Redirect::to(next.unwrap_or(routes::ACCOUNT)).into_response();
+    let mut response = go_on(next);
     if let Some(cookie) = device::set_cookie(&state.keys, &user.id, now, state.config.is_https()) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
+    Ok(response)
+}
+
+/// The redirect after a sign-in: to the return target, or the account page.
+fn go_on(next: Option<&str>) -> Response {
+    let mut response = Redirect::to(next.unwrap_or(routes::ACCOUNT)).into_response();
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    response
 }

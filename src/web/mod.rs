@@ -40,6 +40,10 @@ pub fn router() -> Router<AppState> {
             routes::ACCOUNT_SIGN_OUT_EVERYWHERE,
             post(account::sign_out_everywhere),
         )
+        .route(
+            routes::ACCOUNT_SESSION_SIGN_OUT,
+            post(account::sign_out_session),
+        )
         .route(routes::STATIC, get(assets::asset))
         .route(routes::HEALTHZ, get(health::healthz))
         .route(routes::METRICS, get(health::metrics))

@@ -59,7 +59,10 @@ async fn registration_creates_the_account_and_signs_in() {
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/account");
     let page = app.get("/account").await.text().await.unwrap();
-    assert!(page.contains("alice") && page.contains("alice@example.com"));
+    assert!(
+        page.contains("alice") && page.contains("alice@example.com"),
+        "{page}"
+    );
     assert!(page.contains("this browser"));
     let stored = user::Entity::find()
         .one(&app.state.db)

@@ -68,6 +68,7 @@ async fn unknown_api_route_gets_oauth_json() {
 
 /// A router whose handlers fail on purpose, behind the real error presenter.
 fn failing_router(state: pattmayne_auth::state::AppState) -> Router {
+    let until = state.clock.now() + 600;
     Router::new()
         .route(
             "/400",
@@ -79,9 +80,9 @@ fn failing_router(state: pattmayne_auth::state::AppState) -> Router {
         )
         .route(
             "/429",
-            get(|| async {
+            get(move || async move {
                 AppError::TooManyRequests {
-                    until: pattmayne_auth::clock::system_now() + 600,
+                    until,
                     message: "Too many failed sign-ins from your address.".into(),
                 }
             }),

@@ -13,6 +13,9 @@ use pattmayne_auth::state::AppState;
 use sea_orm::{ConnectionTrait, Database};
 use tokio::net::TcpListener;
 
+/// The password every test account uses.
+pub const PASSWORD: &str = "correct horse battery staple";
+
 /// Where every log line of every server in this test process goes, so tests
 /// can assert on what was (not) logged.
 static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
@@ -161,6 +164,14 @@ impl TestApp {
         client_builder(source).build().expect("client")
     }
 
+    /// A cookie-keeping client that sends `user_agent`, as a browser would.
+    pub fn new_browser(&self, user_agent: &str) -> reqwest::Client {
+        client_builder(None)
+            .user_agent(user_agent)
+            .build()
+            .expect("client")
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(self.url(path))
@@ -196,9 +207,15 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts a server with extra settings (flags, e.g. `["--login-max-failures", "3"]`).
 pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
-    init_logs();
     let (database_url, pg) = fresh_database_url().await;
-    let config = test_config(&database_url, extra);
+    spawn_app_on(&database_url, pg, extra).await
+}
+
+/// Starts a server on an existing database (which it migrates), keeping
+/// `pg` (the per-test PostgreSQL database) alive as long as the server.
+pub async fn spawn_app_on(database_url: &str, pg: Option<PgDatabase>, extra: &[&str]) -> TestApp {
+    init_logs();
+    let config = test_config(database_url, extra);
     // A clock that stands still until a test moves it: no test sleeps to
     // make time pass.
     let clock = pattmayne_auth::clock::Clock::manual(pattmayne_auth::clock::system_now());
@@ -376,7 +393,10 @@ impl TestApp {
         name: &str,
         alg: pattmayne_auth::domain::clients::TokenAlg,
     ) -> TestClient {
-        let redirect_uri = format!("https://{}.example/callback", name.to_lowercase());
+        let redirect_uri = format!(
+            "https://{}.example/callback",
+            name.to_lowercase().replace(' ', "-")
+        );
         let (_, creds) = pattmayne_auth::domain::clients::create(
             &self.state.db,
             &self.state.keys,

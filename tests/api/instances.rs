@@ -245,8 +245,8 @@ async fn two_instances_on_one_database_serve_as_one() {
         .family_id;
 
     // A rotated token replayed on both instances at once: both refuse, no 5xx,
-    // and the family is revoked without rotating again.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // and the family is revoked without rotating again (no grace: not even
+    // within the same second).
     let replay = |base: String| {
         let (id, secret, first) = (id.to_owned(), secret.to_owned(), first.clone());
         tokio::spawn(async move {

@@ -11,3 +11,4 @@ mod hostile;
 mod instances;
 mod oauth;
 mod oidc;
+mod sessions;
