@@ -97,6 +97,12 @@ pub struct Settings {
     #[arg(long, env = "AUTH_ACCOUNT_MAX_FAILURES", default_value_t = 10)]
     pub account_max_failures: i64,
 
+    /// IPv6 clients are counted (for suspensions and rate limits) by their
+    /// network of this many leading bits: a subscriber usually holds a whole
+    /// /64. 32 to 128 (128: every address alone).
+    #[arg(long, env = "AUTH_IPV6_PREFIX_LEN", default_value_t = 64)]
+    pub ipv6_prefix_len: u8,
+
     /// Comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed.
     /// Empty: trust none, the client address is the socket peer.
     #[arg(long, env = "AUTH_TRUSTED_PROXIES", default_value = "")]
@@ -118,6 +124,15 @@ pub struct Settings {
     #[arg(long, env = "AUTH_MAX_CONCURRENT_HASHES", default_value_t = 0)]
     pub max_concurrent_hashes: usize,
 
+    /// Registrations accepted from one address (an IPv6 network, see
+    /// AUTH_IPV6_PREFIX_LEN) per hour.
+    #[arg(long, env = "AUTH_REGISTRATIONS_PER_HOUR", default_value_t = 10)]
+    pub registrations_per_hour: i64,
+
+    /// How long audit entries (admin actions and security events) are kept.
+    #[arg(long, env = "AUTH_AUDIT_RETENTION_DAYS", default_value_t = 365)]
+    pub audit_retention_days: i64,
+
     /// Whether anyone may create an account at /register.
     #[arg(long, env = "AUTH_REGISTRATION_ENABLED", default_value = "true",
           value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set)]
@@ -127,6 +142,15 @@ pub struct Settings {
     #[arg(long, env = "AUTH_ALLOW_HTTP_REDIRECT_URIS", default_value = "false",
           value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set)]
     pub allow_http_redirect_uris: bool,
+
+    /// Bearer token that `GET /metrics` asks for. Unset: `/metrics` answers
+    /// loopback clients only.
+    #[arg(long, env = "AUTH_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
+    /// File holding AUTH_METRICS_TOKEN.
+    #[arg(long, env = "AUTH_METRICS_TOKEN_FILE")]
+    pub metrics_token_file: Option<PathBuf>,
 
     /// Log format: `text` or `json`. The level comes from RUST_LOG (default `info`).
     #[arg(long, env = "AUTH_LOG_FORMAT", default_value = "text")]
@@ -159,10 +183,14 @@ pub struct Config {
     pub ip_suspension_secs: i64,
     pub account_max_failures: i64,
     pub trusted_proxies: Vec<IpNet>,
+    pub ipv6_prefix_len: u8,
     pub argon2: Argon2Params,
     pub max_concurrent_hashes: usize,
     pub registration_enabled: bool,
+    pub registrations_per_hour: i64,
+    pub audit_retention_days: i64,
     pub allow_http_redirect_uris: bool,
+    pub metrics_token: Option<SecretString>,
     pub log_format: LogFormat,
 }
 
@@ -286,6 +314,15 @@ impl Config {
         )?;
         positive("AUTH_IP_SUSPENSION_SECS", s.ip_suspension_secs)?;
         positive("AUTH_ACCOUNT_MAX_FAILURES", s.account_max_failures)?;
+        positive("AUTH_REGISTRATIONS_PER_HOUR", s.registrations_per_hour)?;
+        if !(1..=3650).contains(&s.audit_retention_days) {
+            return Err(invalid(
+                "AUTH_AUDIT_RETENTION_DAYS must be between 1 and 3650",
+            ));
+        }
+        if !(32..=128).contains(&s.ipv6_prefix_len) {
+            return Err(invalid("AUTH_IPV6_PREFIX_LEN must be between 32 and 128"));
+        }
         if s.database_max_connections == 0 {
             return Err(invalid("DATABASE_MAX_CONNECTIONS must be at least 1"));
         }
@@ -324,10 +361,14 @@ impl Config {
                 ip_suspension_secs: s.ip_suspension_secs,
                 account_max_failures: s.account_max_failures,
                 trusted_proxies: parse_trusted_proxies(&s.trusted_proxies)?,
+                ipv6_prefix_len: s.ipv6_prefix_len,
                 argon2,
                 max_concurrent_hashes,
                 registration_enabled: s.registration_enabled,
+                registrations_per_hour: s.registrations_per_hour,
+                audit_retention_days: s.audit_retention_days,
                 allow_http_redirect_uris: s.allow_http_redirect_uris,
+                metrics_token: secret_value(s.metrics_token, s.metrics_token_file.as_deref())?,
                 log_format: s.log_format,
             },
             warnings,
@@ -370,14 +411,28 @@ impl Config {
             format!("AUTH_IP_SUSPENSION_SECS={}", self.ip_suspension_secs),
             format!("AUTH_ACCOUNT_MAX_FAILURES={}", self.account_max_failures),
             format!("AUTH_TRUSTED_PROXIES={}", proxies.join(",")),
+            format!("AUTH_IPV6_PREFIX_LEN={}", self.ipv6_prefix_len),
             format!("AUTH_ARGON2_MEMORY_KIB={}", self.argon2.memory_kib),
             format!("AUTH_ARGON2_ITERATIONS={}", self.argon2.iterations),
             format!("AUTH_ARGON2_PARALLELISM={}", self.argon2.parallelism),
             format!("AUTH_MAX_CONCURRENT_HASHES={}", self.max_concurrent_hashes),
             format!("AUTH_REGISTRATION_ENABLED={}", self.registration_enabled),
             format!(
+                "AUTH_REGISTRATIONS_PER_HOUR={}",
+                self.registrations_per_hour
+            ),
+            format!("AUTH_AUDIT_RETENTION_DAYS={}", self.audit_retention_days),
+            format!(
                 "AUTH_ALLOW_HTTP_REDIRECT_URIS={}",
                 self.allow_http_redirect_uris
+            ),
+            format!(
+                "AUTH_METRICS_TOKEN={}",
+                if self.metrics_token.is_some() {
+                    "[redacted]"
+                } else {
+                    ""
+                }
             ),
             format!("AUTH_LOG_FORMAT={:?}", self.log_format).to_lowercase(),
         ]

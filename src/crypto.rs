@@ -77,6 +77,7 @@ pub struct Keys {
     successor: hmac::Key,
     family_start: hmac::Key,
     access_mac: hmac::Key,
+    csrf: hmac::Key,
     device: hmac::Key,
     sealing: aead::LessSafeKey,
 }
@@ -109,6 +110,7 @@ impl Keys {
             successor: hmac::Key::new(hmac::HMAC_SHA256, &sub("refresh-successor")),
             family_start: hmac::Key::new(hmac::HMAC_SHA256, &sub("refresh-family-start")),
             access_mac: hmac::Key::new(hmac::HMAC_SHA256, &sub("access-token-mac")),
+            csrf: hmac::Key::new(hmac::HMAC_SHA256, &sub("csrf-cookie")),
             device: hmac::Key::new(hmac::HMAC_SHA256, &sub("device")),
             sealing,
         }
@@ -142,6 +144,11 @@ impl Keys {
             ctx.update(claim.as_bytes());
         }
         URL_SAFE_NO_PAD.encode(&ctx.sign().as_ref()[..16])
+    }
+
+    /// The CSRF token bound to an anonymous visitor's CSRF cookie.
+    pub fn csrf_token(&self, cookie: &str) -> String {
+        URL_SAFE_NO_PAD.encode(hmac::sign(&self.csrf, cookie.as_bytes()))
     }
 
     /// Signs a device cookie payload.

@@ -69,7 +69,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn app(state: AppState) -> Router {
     let sessions =
         SessionManagerLayer::new(DbSessionStore::new(state.db.clone(), state.clock.clone()))
-            .with_name(cookies::SESSION)
+            .with_name(cookies::named(cookies::SESSION, state.config.is_https()))
             .with_http_only(true)
             .with_same_site(SameSite::Lax)
             .with_secure(state.config.is_https())
@@ -86,14 +86,26 @@ pub fn app(state: AppState) -> Router {
     .on_request(())
     .on_response(DefaultOnResponse::new().level(tracing::Level::INFO));
 
+    let hsts = state.config.is_https().then(|| {
+        SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(resources::HSTS),
+        )
+    });
+
     Router::new()
         .merge(web::router())
         .merge(oauth::router())
         .merge(admin::router())
         .fallback(web::not_found)
         .layer(axum::middleware::from_fn(web::refuse_nul))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            web::csrf::cookie,
+        ))
         .layer(axum::middleware::from_fn_with_state(state.clone(), web::error_pages))
         .layer(sessions)
+        .layer(tower::util::option_layer(hsts))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
@@ -157,7 +169,11 @@ pub async fn serve_on(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let cleanup = tokio::spawn(domain::cleanup::run(state.db.clone(), state.clock.clone()));
+    let cleanup = tokio::spawn(domain::cleanup::run(
+        state.db.clone(),
+        state.clock.clone(),
+        state.config.audit_retention_days * 86_400,
+    ));
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
     // Small responses go out at once rather than waiting on Nagle's algorithm.
     let listener = listener.tap_io(|tcp| {

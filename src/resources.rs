@@ -34,12 +34,31 @@ pub mod routes {
     pub const ADMIN_AUDIT: &str = "/admin/audit";
 }
 
-/// Cookie names.
+/// Cookie names. With an https public URL every cookie carries the
+/// `__Host-` prefix: the browser then takes it only from this exact host
+/// over https, with `Path=/` and no `Domain`, so a sibling site on the same
+/// parent domain cannot plant one.
 pub mod cookies {
     /// The HTTP session (tower-sessions) cookie.
     pub const SESSION: &str = "pattmayne_session";
     /// The device cookie that lets a person past the per-account throttle.
     pub const DEVICE: &str = "pattmayne_device";
+    /// The cookie an anonymous visitor's CSRF tokens are bound to.
+    pub const CSRF: &str = "pattmayne_csrf";
+
+    const HOST_SESSION: &str = "__Host-pattmayne_session";
+    const HOST_DEVICE: &str = "__Host-pattmayne_device";
+    const HOST_CSRF: &str = "__Host-pattmayne_csrf";
+
+    /// A cookie's name as sent: `__Host-`-prefixed over https.
+    pub fn named(base: &'static str, https: bool) -> &'static str {
+        match (base, https) {
+            (SESSION, true) => HOST_SESSION,
+            (DEVICE, true) => HOST_DEVICE,
+            (CSRF, true) => HOST_CSRF,
+            _ => base,
+        }
+    }
 }
 
 /// Keys inside the HTTP session.
@@ -67,6 +86,9 @@ pub mod templates {
     pub const ADMIN_AUDIT: &str = "admin/audit.html";
     pub const ADMIN_CONFIRM: &str = "admin/confirm.html";
 }
+
+/// `Strict-Transport-Security` with an https public URL: a year.
+pub const HSTS: &str = "max-age=31536000";
 
 /// Request body limit for every route (forms and token requests are small).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;

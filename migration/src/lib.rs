@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261129_000001_create_schema;
 mod m20261130_000001_rotate_in_place;
 mod m20261201_000001_sessions_per_device;
+mod m20261201_000002_abuse_resistance;
 
 /// Every migration of the product, in order.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_create_schema::Migration),
             Box::new(m20261130_000001_rotate_in_place::Migration),
             Box::new(m20261201_000001_sessions_per_device::Migration),
+            Box::new(m20261201_000002_abuse_resistance::Migration),
         ]
     }
 }

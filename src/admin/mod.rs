@@ -16,7 +16,7 @@ use minijinja::{Value, context};
 use serde::Deserialize;
 
 use crate::domain::admin::Admin;
-use crate::domain::throttle;
+use crate::domain::{audit, throttle};
 use crate::error::{AppError, AppResult};
 use crate::resources::{ADMIN_PAGE_SIZE, routes, templates};
 use crate::state::AppState;
@@ -132,7 +132,7 @@ pub fn router() -> Router<AppState> {
         )
         .route(routes::ADMIN_SUSPENSIONS, get(suspensions))
         .route("/admin/suspensions/lift", post(lift_suspension))
-        .route(routes::ADMIN_AUDIT, get(audit))
+        .route(routes::ADMIN_AUDIT, get(audit_log))
 }
 
 /// `?page=` for paged lists.
@@ -176,23 +176,43 @@ async fn lift_suspension(
     Ok(Redirect::to(routes::ADMIN_SUSPENSIONS).into_response())
 }
 
-async fn audit(
+async fn audit_log(
     State(state): State<AppState>,
     admin: AdminUser,
     Query(q): Query<PageQuery>,
+    Query(filter): Query<audit::Filter>,
 ) -> AppResult<Response> {
     let page = q.page.unwrap_or(1).max(1);
     let (entries, pages) = admin
         .admin
-        .audit_entries(&state.db, page, ADMIN_PAGE_SIZE * 4)
+        .audit_entries(&state.db, &filter, page, ADMIN_PAGE_SIZE * 4)
         .await?;
     let page = page.min(pages);
+    // The filter again, for the form and the pager's links.
+    let filter_query = {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        for (key, value) in [
+            ("kind", &filter.kind),
+            ("user", &filter.user),
+            ("ip", &filter.ip),
+        ] {
+            if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
+                query.append_pair(key, value);
+            }
+        }
+        query.finish()
+    };
+    let kinds: Vec<&str> = audit::Event::ALL.iter().map(|e| e.action()).collect();
     admin
         .render(
             &state,
             templates::ADMIN_AUDIT,
             "audit",
-            context! { entries => Serde(entries), page, pages },
+            context! {
+                entries => Serde(entries), page, pages, kinds,
+                kind => filter.kind, user => filter.user, ip => filter.ip,
+                filter_query,
+            },
         )
         .await
 }

@@ -261,7 +261,11 @@ impl Admin {
             return Err(last_admin());
         }
         if disabled {
-            sso::end_all_for_user(&txn, user_id, now).await?;
+            let ending = sso::Ending {
+                reason: "account disabled by an admin",
+                ip: self.ip.as_deref(),
+            };
+            sso::end_all_for_user(&txn, user_id, ending, now).await?;
         }
         let action = if disabled {
             "user.disable"
@@ -333,23 +337,15 @@ impl Admin {
             .await
     }
 
-    /// The audit log, newest first.
+    /// The audit log, newest first, filtered.
     pub async fn audit_entries(
         &self,
         db: &impl ConnectionTrait,
+        filter: &crate::domain::audit::Filter,
         page: u64,
         page_size: u64,
     ) -> AppResult<(Vec<audit_log::Model>, u64)> {
-        let select = audit_log::Entity::find().order_by_desc(audit_log::Column::Id);
-        let total = select.clone().count(db).await?;
-        let pages = total.div_ceil(page_size).max(1);
-        let page = page.clamp(1, pages);
-        let rows = select
-            .offset((page - 1) * page_size)
-            .limit(page_size)
-            .all(db)
-            .await?;
-        Ok((rows, pages))
+        Ok(crate::domain::audit::entries(db, filter, page, page_size).await?)
     }
 }
 

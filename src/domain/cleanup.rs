@@ -7,23 +7,29 @@ use sea_orm::{ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, Qu
 
 use crate::clock::Clock;
 use crate::entities::{
-    account_throttle, authorization_code, http_session, ip_throttle, sso_session,
+    account_throttle, authorization_code, http_session, ip_throttle, rate_limit, sso_session,
 };
 use crate::resources::{CLEANUP_INTERVAL_SECS, OFFENCE_MEMORY_SECS};
 
-/// Runs [`sweep`] forever, every few minutes.
-pub async fn run(db: DatabaseConnection, clock: Clock) {
+/// Runs [`sweep`] forever, every few minutes, keeping audit entries for
+/// `audit_retention_secs`.
+pub async fn run(db: DatabaseConnection, clock: Clock, audit_retention_secs: i64) {
     let mut interval = tokio::time::interval(Duration::from_secs(CLEANUP_INTERVAL_SECS));
     loop {
         interval.tick().await;
-        if let Err(err) = sweep(&db, clock.now()).await {
+        if let Err(err) = sweep(&db, clock.now(), audit_retention_secs).await {
             tracing::warn!(error = %err, "cleanup failed");
         }
     }
 }
 
-/// Deletes what expired before `now`.
-pub async fn sweep(db: &DatabaseConnection, now: i64) -> Result<(), DbErr> {
+/// Deletes what expired before `now`, and audit entries older than the
+/// retention.
+pub async fn sweep(
+    db: &DatabaseConnection,
+    now: i64,
+    audit_retention_secs: i64,
+) -> Result<(), DbErr> {
     http_session::Entity::delete_many()
         .filter(http_session::Column::ExpiresAt.lte(now))
         .exec(db)
@@ -55,5 +61,11 @@ pub async fn sweep(db: &DatabaseConnection, now: i64) -> Result<(), DbErr> {
         .filter(account_throttle::Column::LastFailureAt.lte(now - OFFENCE_MEMORY_SECS))
         .exec(db)
         .await?;
+    // No rate limit's window is longer than a day.
+    rate_limit::Entity::delete_many()
+        .filter(rate_limit::Column::WindowStartedAt.lte(now - OFFENCE_MEMORY_SECS))
+        .exec(db)
+        .await?;
+    crate::domain::audit::sweep(db, now - audit_retention_secs).await?;
     Ok(())
 }

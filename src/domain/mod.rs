@@ -2,9 +2,11 @@
 //! No axum types here: functions take a database handle, plain data and `now`.
 
 pub mod admin;
+pub mod audit;
 pub mod cleanup;
 pub mod clients;
 pub mod passwords;
+pub mod rate_limit;
 pub mod rotations;
 pub mod signing;
 pub mod sso;

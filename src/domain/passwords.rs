@@ -7,6 +7,7 @@
 //! same whether or not the account exists.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -22,6 +23,7 @@ pub struct Passwords {
     params: Argon2Params,
     permits: Arc<Semaphore>,
     dummy_hash: Arc<OnceCell<String>>,
+    computed: Arc<AtomicU64>,
 }
 
 impl Passwords {
@@ -30,7 +32,14 @@ impl Passwords {
             params,
             permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
             dummy_hash: Arc::new(OnceCell::new()),
+            computed: Arc::default(),
         }
+    }
+
+    /// How many argon2 computations (hashes and verifications) ran so far:
+    /// the work a flood of requests managed to queue.
+    pub fn computed(&self) -> u64 {
+        self.computed.load(Ordering::Relaxed)
     }
 
     /// Hashes a new password into a PHC string (salt and parameters included).
@@ -85,6 +94,7 @@ impl Passwords {
             .acquire()
             .await
             .map_err(|_| AppError::internal("password hasher closed"))?;
+        self.computed.fetch_add(1, Ordering::Relaxed);
         tokio::task::spawn_blocking(work)
             .await
             .map_err(|e| AppError::internal(format!("password task: {e}")))?

@@ -133,9 +133,9 @@ impl PrivateKey {
 
     /// A JWS compact serialization (RFC 7515 §7.1) of `claims`:
     /// `base64url(header) . base64url(claims) . base64url(signature)`.
-    fn sign_jwt<T: Serialize>(&self, kid: &str, claims: &T) -> AppResult<String> {
+    fn sign_jwt<T: Serialize>(&self, kid: &str, typ: Typ, claims: &T) -> AppResult<String> {
         let mut header = Header::new(self.algorithm());
-        header.typ = Some("JWT".into());
+        header.typ = Some(typ.as_str().into());
         header.kid = Some(kid.to_owned());
         let message = format!("{}.{}", base64_json(&header)?, base64_json(claims)?);
         let signature = match self {
@@ -160,6 +160,24 @@ fn base64_json<T: Serialize + ?Sized>(value: &T) -> AppResult<String> {
     let json = serde_json::to_vec(value)
         .map_err(|e| AppError::internal(format!("token serialization: {e}")))?;
     Ok(URL_SAFE_NO_PAD.encode(json))
+}
+
+/// What kind of JWT a token is, in its `typ` header: access tokens say
+/// `at+jwt` (RFC 9068 §2.1), so that no verifier can take an id_token for
+/// an access token or the other way round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Typ {
+    Access,
+    Id,
+}
+
+impl Typ {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Typ::Access => "at+jwt",
+            Typ::Id => "JWT",
+        }
+    }
 }
 
 /// The server's signing keys, cached per algorithm.
@@ -201,14 +219,14 @@ impl Signer {
                     ))
                 })?;
                 let mut header = Header::new(Algorithm::HS256);
-                header.typ = Some("JWT".into());
+                header.typ = Some(Typ::Access.as_str().into());
                 let key = EncodingKey::from_secret(secret.as_bytes())
                     .map_err(|e| AppError::internal(format!("HS256 key: {e}")))?;
                 jsonwebtoken::encode(&header, claims, &key)
                     .map_err(|e| AppError::internal(format!("signing: {e}")))
             }
             server_alg => {
-                self.sign_with_server_key(db, keys, server_alg, claims, now)
+                self.sign_with_server_key(db, keys, server_alg, Typ::Access, claims, now)
                     .await
             }
         }
@@ -220,11 +238,12 @@ impl Signer {
         db: &impl ConnectionTrait,
         keys: &Keys,
         alg: TokenAlg,
+        typ: Typ,
         claims: &T,
         now: i64,
     ) -> AppResult<String> {
         let active = self.active_key(db, keys, alg, now).await?;
-        active.key.sign_jwt(&active.kid, claims)
+        active.key.sign_jwt(&active.kid, typ, claims)
     }
 
     async fn active_key(
@@ -379,6 +398,9 @@ pub async fn verify_access_token(
     let Ok(header) = jsonwebtoken::decode_header(token) else {
         return Ok(None);
     };
+    if header.typ.as_deref() != Some(Typ::Access.as_str()) {
+        return Ok(None);
+    }
     // The audience, unverified, only to find whose key to verify with.
     let Some(aud) = unverified_audience(token) else {
         return Ok(None);
@@ -445,7 +467,12 @@ pub async fn verify_id_token_hint(
     let Ok(header) = jsonwebtoken::decode_header(token) else {
         return Ok(None);
     };
-    let Some(kid) = header.kid.filter(|_| header.alg == Algorithm::RS256) else {
+    // An id_token, not an access token signed with the same key.
+    let is_id_token = header.typ.as_deref() != Some(Typ::Access.as_str());
+    let Some(kid) = header
+        .kid
+        .filter(|_| header.alg == Algorithm::RS256 && is_id_token)
+    else {
         return Ok(None);
     };
     let Some(row) = signing_key::Entity::find_by_id(kid).one(db).await? else {
@@ -528,10 +555,10 @@ mod tests {
 
     fn round_trip(key: &PrivateKey, decoding: &DecodingKey) {
         let claims = serde_json::json!({"sub": "alice", "aud": "game", "exp": 4_000_000_000i64});
-        let token = key.sign_jwt("kid-1", &claims).unwrap();
+        let token = key.sign_jwt("kid-1", Typ::Access, &claims).unwrap();
         let header = jsonwebtoken::decode_header(&token).unwrap();
         assert_eq!(header.kid.as_deref(), Some("kid-1"));
-        assert_eq!(header.typ.as_deref(), Some("JWT"));
+        assert_eq!(header.typ.as_deref(), Some("at+jwt"));
         let mut validation = Validation::new(key.algorithm());
         validation.set_audience(&["game"]);
         let decoded = jsonwebtoken::decode::<serde_json::Value>(&token, decoding, &validation)

@@ -10,6 +10,7 @@ use sea_orm::{
 };
 
 use crate::db::first;
+use crate::domain::audit;
 use crate::entities::{client, refresh_token, sso_session, user};
 
 /// Most characters of a User-Agent worth keeping for the account page.
@@ -95,26 +96,76 @@ pub async fn reauthenticated(db: &impl ConnectionTrait, id: &str, now: i64) -> R
     Ok(())
 }
 
+/// Why and from where a session ended, for the audit log.
+#[derive(Debug, Clone, Copy)]
+pub struct Ending<'a> {
+    /// "sign-out", "sign out everywhere", "account disabled", …
+    pub reason: &'a str,
+    pub ip: Option<&'a str>,
+}
+
 /// Ends one session and revokes every refresh token under it, in one
-/// transaction: signed out here means signed out on every client site.
-/// The session is ended first, so a token family being started under it at
-/// the same moment either waits for this (and is revoked by the second
-/// statement) or finds the session ended (`tokens::start_family`).
-pub async fn end(db: &impl TransactionTrait, id: &str, now: i64) -> Result<(), DbErr> {
+/// transaction with its audit entry: signed out here means signed out on
+/// every client site. The session is ended first, so a token family being
+/// started under it at the same moment either waits for this (and is
+/// revoked by the second statement) or finds the session ended
+/// (`tokens::start_family`).
+pub async fn end(
+    db: &impl TransactionTrait,
+    id: &str,
+    ending: Ending<'_>,
+    now: i64,
+) -> Result<(), DbErr> {
     let txn = db.begin().await?;
-    sso_session::Entity::update_many()
+    let ended = sso_session::Entity::update_many()
         .col_expr(sso_session::Column::EndedAt, Expr::value(now))
         .filter(sso_session::Column::Id.eq(id))
         .filter(sso_session::Column::EndedAt.is_null())
         .exec(&txn)
-        .await?;
+        .await?
+        .rows_affected;
     refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
         .filter(refresh_token::Column::SsoSessionId.eq(id))
         .filter(refresh_token::Column::RevokedAt.is_null())
         .exec(&txn)
         .await?;
+    if ended > 0 {
+        let person = match sso_session::Entity::find_by_id(id.to_owned())
+            .one(&txn)
+            .await?
+        {
+            Some(session) => user::Entity::find_by_id(session.user_id).one(&txn).await?,
+            None => None,
+        };
+        record_ending(&txn, person.as_ref(), ending, 1, now).await?;
+    }
     txn.commit().await
+}
+
+async fn record_ending(
+    db: &impl ConnectionTrait,
+    person: Option<&user::Model>,
+    ending: Ending<'_>,
+    sessions: u64,
+    now: i64,
+) -> Result<(), DbErr> {
+    let details = match sessions {
+        1 => ending.reason.to_owned(),
+        n => format!("{}: {n} sessions", ending.reason),
+    };
+    audit::record(
+        db,
+        audit::Event::SessionEnded,
+        person.map(|u| audit::Person {
+            user_id: &u.id,
+            username: &u.username,
+        }),
+        ending.ip,
+        &details,
+        now,
+    )
+    .await
 }
 
 /// Ends one of `user_id`'s sessions (the account page's per-session
@@ -123,6 +174,7 @@ pub async fn end_own(
     db: &(impl TransactionTrait + ConnectionTrait),
     user_id: &str,
     id: &str,
+    ending: Ending<'_>,
     now: i64,
 ) -> Result<bool, DbErr> {
     let owned = sso_session::Entity::find_by_id(id.to_owned())
@@ -133,7 +185,7 @@ pub async fn end_own(
         .await?
         .is_some();
     if owned {
-        end(db, id, now).await?;
+        end(db, id, ending, now).await?;
     }
     Ok(owned)
 }
@@ -143,6 +195,7 @@ pub async fn end_own(
 pub async fn end_all_for_user(
     db: &impl TransactionTrait,
     user_id: &str,
+    ending: Ending<'_>,
     now: i64,
 ) -> Result<u64, DbErr> {
     let txn = db.begin().await?;
@@ -159,6 +212,12 @@ pub async fn end_all_for_user(
         .filter(refresh_token::Column::RevokedAt.is_null())
         .exec(&txn)
         .await?;
+    if ended > 0 {
+        let person = user::Entity::find_by_id(user_id.to_owned())
+            .one(&txn)
+            .await?;
+        record_ending(&txn, person.as_ref(), ending, ended, now).await?;
+    }
     txn.commit().await?;
     Ok(ended)
 }

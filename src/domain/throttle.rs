@@ -12,9 +12,15 @@
 //!
 //! **Per account**, softly: after `AUTH_ACCOUNT_MAX_FAILURES` failures to one
 //! account from anywhere, attempts on it are spaced out exponentially (2 s,
-//! 4 s, 8 s … up to 5 minutes), which makes guessing spread over many addresses slow; a
-//! browser that signed in to the account before carries a device cookie that
-//! exempts it, so an attacker cannot lock the real person out (OWASP).
+//! 4 s, 8 s … up to 5 minutes), which makes guessing spread over many
+//! addresses slow. Attempts reserve their place before any password is
+//! checked, as at the IP gate, so racing guesses cannot slip past the wait.
+//! A browser that signed in to the account before carries a device cookie
+//! that exempts it, so an attacker cannot lock the real person out (OWASP).
+//!
+//! **Keys**: an IPv4 address counts alone; an IPv6 address counts with its
+//! whole prefix (a /64 by default, `AUTH_IPV6_PREFIX_LEN`), since one
+//! subscriber's /64 holds 2^64 addresses to rotate through.
 
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Statement, Value,
@@ -70,7 +76,9 @@ fn stmt(db: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Statement {
     Statement::from_sql_and_values(db.get_database_backend(), sql, values)
 }
 
-/// Reserves an attempt for `ip`, or says it is suspended. One atomic statement.
+/// Reserves an attempt for `ip`, or says it is suspended. One atomic
+/// statement; an attempt refused (suspended, or as many in flight and
+/// failed as the limit allows) writes nothing.
 pub async fn reserve(
     db: &impl ConnectionTrait,
     ip: &str,
@@ -80,37 +88,31 @@ pub async fn reserve(
     let sql = "INSERT INTO ip_throttle (ip, failures, window_started_at, last_failure_at, suspended_until, offences) \
         VALUES ($1, 1, $2, $2, NULL, 0) \
         ON CONFLICT (ip) DO UPDATE SET \
-          failures = CASE \
-            WHEN ip_throttle.suspended_until IS NOT NULL AND ip_throttle.suspended_until > $2 THEN ip_throttle.failures \
-            WHEN ip_throttle.window_started_at <= $3 THEN 1 \
-            ELSE ip_throttle.failures + 1 END, \
-          window_started_at = CASE \
-            WHEN ip_throttle.suspended_until IS NOT NULL AND ip_throttle.suspended_until > $2 THEN ip_throttle.window_started_at \
-            WHEN ip_throttle.window_started_at <= $3 THEN $2 \
+          failures = CASE WHEN ip_throttle.window_started_at <= $3 THEN 1 ELSE ip_throttle.failures + 1 END, \
+          window_started_at = CASE WHEN ip_throttle.window_started_at <= $3 THEN $2 \
             ELSE ip_throttle.window_started_at END, \
           last_failure_at = $2 \
-        RETURNING failures, window_started_at, suspended_until";
-    let values = vec![ip.into(), now.into(), (now - policy.window_secs).into()];
-    let row = db
-        .query_one_raw(stmt(db, sql, values))
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound("ip_throttle upsert returned nothing".into()))?;
-    let count = i64::from(row.try_get::<i32>("", "failures")?);
-    let window_started_at: i64 = row.try_get("", "window_started_at")?;
-    let suspended_until: Option<i64> = row.try_get("", "suspended_until")?;
-    if let Some(until) = suspended_until.filter(|&until| until > now) {
-        return Ok(Gate::Suspended { until });
-    }
-    let attempt = Attempt {
-        ip: ip.to_owned(),
-        count,
-        window_started_at,
+        WHERE (ip_throttle.suspended_until IS NULL OR ip_throttle.suspended_until <= $2) \
+          AND (ip_throttle.window_started_at <= $3 OR ip_throttle.failures < $4) \
+        RETURNING failures, window_started_at";
+    let values = vec![
+        ip.into(),
+        now.into(),
+        (now - policy.window_secs).into(),
+        policy.max_failures.into(),
+    ];
+    let Some(row) = db.query_one_raw(stmt(db, sql, values)).await? else {
+        // Refused, and nothing written: suspended, or at the limit.
+        return Ok(match suspended_until(db, ip, now).await? {
+            Some(until) => Gate::Suspended { until },
+            None => Gate::Busy,
+        });
     };
-    if count > policy.max_failures {
-        succeeded(db, &attempt).await?;
-        return Ok(Gate::Busy);
-    }
-    Ok(Gate::Open(attempt))
+    Ok(Gate::Open(Attempt {
+        ip: ip.to_owned(),
+        count: i64::from(row.try_get::<i32>("", "failures")?),
+        window_started_at: row.try_get("", "window_started_at")?,
+    }))
 }
 
 /// Records that the attempt failed. Returns when the address is suspended
@@ -198,8 +200,8 @@ pub async fn suspended_until(
         .filter(|&until| until > now))
 }
 
-/// Records a failure without a reservation (client authentication at the
-/// API, where checking is cheap and there is no password to protect).
+/// Records a failure without a reservation (an attempt cheap to check,
+/// where there is no password to protect: a guessed device user code).
 pub async fn record_failure(
     db: &impl ConnectionTrait,
     ip: &str,
@@ -243,32 +245,91 @@ pub fn account_key(user_id: Option<&str>, login: &str) -> String {
     }
 }
 
-/// Until when attempts on this account must wait, if they must.
-pub async fn account_wait_until(
+/// The per-account delay after `failures` failures (at or over the
+/// threshold): 2 s, doubling with each further failure, capped.
+fn account_delay(failures: i64, policy: Policy) -> i64 {
+    let excess = (failures - policy.account_max_failures).clamp(0, 20);
+    (2_i64 << excess).min(ACCOUNT_THROTTLE_MAX_DELAY_SECS)
+}
+
+/// [`account_delay`] in SQL, of the column expression `failures`.
+fn account_delay_sql(failures: &str, policy: Policy) -> String {
+    let steps: String = (0..=20)
+        .map(|excess| {
+            (
+                excess,
+                account_delay(policy.account_max_failures + excess, policy),
+            )
+        })
+        .take_while(|&(_, delay)| delay < ACCOUNT_THROTTLE_MAX_DELAY_SECS)
+        .map(|(excess, delay)| format!("WHEN {excess} THEN {delay} "))
+        .collect();
+    format!(
+        "(CASE {failures} - {} {steps}ELSE {ACCOUNT_THROTTLE_MAX_DELAY_SECS} END)",
+        policy.account_max_failures
+    )
+}
+
+/// The outcome of asking to make an attempt on an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountGate {
+    /// Go ahead. The attempt already counts as a failure; a success clears
+    /// the count ([`account_succeeded`]).
+    Open,
+    /// Attempts on this account must wait until this Unix time.
+    Wait { until: i64 },
+}
+
+/// Reserves an attempt on an account before any password is checked, in
+/// one atomic statement, as the IP gate does: the attempt is counted as a
+/// failure up front, and is allowed only while the account is under the
+/// threshold or its wait has lapsed. So of attempts racing once a wait
+/// lapses, from however many addresses, exactly one is checked; the rest
+/// are told to wait and write nothing. The count starts over after a quiet
+/// window.
+pub async fn reserve_account(
     db: &impl ConnectionTrait,
     key: &str,
     policy: Policy,
     now: i64,
-) -> Result<Option<i64>, DbErr> {
-    let Some(row) = account_throttle::Entity::find_by_id(key.to_owned())
+) -> Result<AccountGate, DbErr> {
+    let sql = format!(
+        "INSERT INTO account_throttle (account, failures, window_started_at, last_failure_at) \
+         VALUES ($1, 1, $2, $2) \
+         ON CONFLICT (account) DO UPDATE SET \
+           failures = CASE WHEN account_throttle.last_failure_at <= $3 THEN 1 \
+             ELSE account_throttle.failures + 1 END, \
+           window_started_at = CASE WHEN account_throttle.last_failure_at <= $3 THEN $2 \
+             ELSE account_throttle.window_started_at END, \
+           last_failure_at = $2 \
+         WHERE account_throttle.last_failure_at <= $3 \
+            OR account_throttle.failures < $4 \
+            OR account_throttle.last_failure_at + {} <= $2 \
+         RETURNING failures",
+        account_delay_sql("account_throttle.failures", policy)
+    );
+    let values = vec![
+        key.into(),
+        now.into(),
+        (now - policy.window_secs).into(),
+        policy.account_max_failures.into(),
+    ];
+    if db.query_one_raw(stmt(db, &sql, values)).await?.is_some() {
+        return Ok(AccountGate::Open);
+    }
+    let until = account_throttle::Entity::find_by_id(key.to_owned())
         .one(db)
         .await?
-    else {
-        return Ok(None);
-    };
-    let failures = i64::from(row.failures);
-    if failures < policy.account_max_failures || row.last_failure_at <= now - policy.window_secs {
-        return Ok(None);
-    }
-    // 2 s at the threshold, doubling with each further failure, capped.
-    let excess = (failures - policy.account_max_failures).min(20);
-    let delay = (2_i64 << excess).min(ACCOUNT_THROTTLE_MAX_DELAY_SECS);
-    let next = row.last_failure_at + delay;
-    Ok((next > now).then_some(next))
+        .map(|row| row.last_failure_at + account_delay(i64::from(row.failures), policy))
+        .filter(|&until| until > now)
+        .unwrap_or(now + 1);
+    Ok(AccountGate::Wait { until })
 }
 
-/// Counts a failure against an account. The count only starts over after a
-/// quiet window, so sustained guessing keeps the longest delay.
+/// Counts a failure against an account that was not reserved (a browser
+/// that signed in to the account before skips the gate, but its failures
+/// still count). The count only starts over after a quiet window, so
+/// sustained guessing keeps the longest delay.
 pub async fn account_failed(
     db: &impl ConnectionTrait,
     key: &str,
@@ -295,4 +356,24 @@ pub async fn account_succeeded(db: &impl ConnectionTrait, key: &str) -> Result<(
         .exec(db)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_account_delay_doubles_from_two_seconds_to_its_cap() {
+        let policy = Policy {
+            max_failures: 5,
+            window_secs: 900,
+            suspension_secs: 900,
+            account_max_failures: 10,
+        };
+        let delays: Vec<i64> = (10..20).map(|f| account_delay(f, policy)).collect();
+        assert_eq!(delays, [2, 4, 8, 16, 32, 64, 128, 256, 300, 300]);
+        let sql = account_delay_sql("f", policy);
+        assert!(sql.starts_with("(CASE f - 10 WHEN 0 THEN 2 "), "{sql}");
+        assert!(sql.ends_with("WHEN 7 THEN 256 ELSE 300 END)"), "{sql}");
+    }
 }

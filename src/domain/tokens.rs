@@ -37,6 +37,7 @@ use sea_orm::{
 };
 
 use crate::crypto::{Keys, constant_time_eq, hash_token, random_id, random_token};
+use crate::domain::audit;
 use crate::domain::clients::{JOINED_CLIENT_COLUMNS, JoinedClient};
 use crate::entities::{authorization_code, client, refresh_token, sso_session, user};
 use crate::resources::AUTHORIZATION_CODE_TTL_SECS;
@@ -158,6 +159,8 @@ pub async fn consume_code(
                 revoke_family(db, family, now).await?;
             }
             tracing::warn!(client_id = %row.client_id, user_id = %row.user_id, "authorization code reused; its tokens are revoked");
+            let details = format!("client {}", row.client_id);
+            record_reuse(db, audit::Event::CodeReused, &row.user_id, &details, now).await?;
             Ok(Err(GrantError::Reused))
         }
         _ => Ok(Err(GrantError::Unknown)),
@@ -713,6 +716,15 @@ pub async fn settle(
     if !rotated_at.is_some_and(|at| within_grace(at, grace_secs, now)) {
         revoke_family(db, &row.family_id, now).await?;
         tracing::warn!(client_id, user_id = %row.user_id, family = %row.family_id, behind, "rotated refresh token reused; family revoked");
+        let details = format!("client {client_id}, {behind} rotations behind");
+        record_reuse(
+            db,
+            audit::Event::RefreshTokenReused,
+            &row.user_id,
+            &details,
+            now,
+        )
+        .await?;
         return Ok(Err(GrantError::Reused));
     }
     // Within the grace window: answer with the live token, which the
@@ -735,6 +747,22 @@ pub async fn settle(
         username: person.username,
         disabled: person.disabled,
     }))
+}
+
+/// Writes a reused code or refresh token to the audit log.
+async fn record_reuse(
+    db: &impl ConnectionTrait,
+    event: audit::Event,
+    user_id: &str,
+    details: &str,
+    now: i64,
+) -> Result<(), DbErr> {
+    let person = user::Entity::find_by_id(user_id.to_owned()).one(db).await?;
+    let person = person.as_ref().map(|u| audit::Person {
+        user_id: &u.id,
+        username: &u.username,
+    });
+    audit::record(db, event, person, None, details, now).await
 }
 
 /// Whether something that happened `at` is within a grace window of

@@ -7,6 +7,7 @@ pub mod client;
 pub mod client_redirect_uri;
 pub mod http_session;
 pub mod ip_throttle;
+pub mod rate_limit;
 pub mod refresh_token;
 pub mod signing_key;
 pub mod sso_session;

@@ -65,7 +65,8 @@ pub async fn backchannel_logout(
         let Some((row, _)) = tokens::find_refresh(&state.db, &state.keys, token).await?.filter(|(r, _)| r.client_id == client.client_id) else {
             return Err(OAuthError::invalid_grant("unknown refresh token"));
         };
-        sso::end(&state.db, &row.sso_session_id, state.clock.now()).await?;
+        let ending = sso::Ending { reason: "back-channel logout by a client site", ip: Some(&ip) };
+        sso::end(&state.db, &row.sso_session_id, ending, state.clock.now()).await?;
         tracing::info!(client_id = %client.client_id, user_id = %row.user_id, "signed out everywhere by a client site");
         Ok(json!({ "session_ended": true }))
     }

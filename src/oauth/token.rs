@@ -17,7 +17,7 @@ use sea_orm::DbBackend;
 use serde::Serialize;
 
 use crate::domain::clients::TokenAlg;
-use crate::domain::signing::AccessClaims;
+use crate::domain::signing::{AccessClaims, Typ};
 use crate::domain::sso;
 use crate::domain::tokens::{self, GrantError, IssuedRefresh, Rotated};
 use crate::entities::client;
@@ -319,7 +319,14 @@ async fn respond(
             Some(
                 state
                     .signer
-                    .sign_with_server_key(&state.db, &state.keys, TokenAlg::RS256, &id, now)
+                    .sign_with_server_key(
+                        &state.db,
+                        &state.keys,
+                        TokenAlg::RS256,
+                        Typ::Id,
+                        &id,
+                        now,
+                    )
                     .await?,
             )
         }

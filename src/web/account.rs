@@ -12,6 +12,7 @@ use crate::error::{AppError, AppResult};
 use crate::resources::{routes, templates};
 use crate::state::AppState;
 use crate::web::auth::CurrentUser;
+use crate::web::client_ip::ClientIp;
 
 /// Any form whose only field is the CSRF token.
 #[derive(Deserialize)]
@@ -87,12 +88,18 @@ pub async fn show(State(state): State<AppState>, me: CurrentUser) -> AppResult<R
 pub async fn sign_out_session(
     State(state): State<AppState>,
     me: CurrentUser,
+    ip: ClientIp,
     Path(id): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> AppResult<Response> {
     me.session.verify_csrf(&form.csrf_token).await?;
     let user_id = &me.signed_in.user.id;
-    if !sso::end_own(&state.db, user_id, &id, state.clock.now()).await? {
+    let ip = ip.key();
+    let ending = sso::Ending {
+        reason: "signed out from the account page",
+        ip: Some(&ip),
+    };
+    if !sso::end_own(&state.db, user_id, &id, ending, state.clock.now()).await? {
         return Err(AppError::NotFound);
     }
     tracing::info!(%user_id, "signed out one session");
@@ -107,10 +114,17 @@ pub async fn sign_out_session(
 pub async fn sign_out_everywhere(
     State(state): State<AppState>,
     me: CurrentUser,
+    ip: ClientIp,
     Form(form): Form<CsrfForm>,
 ) -> AppResult<Response> {
     me.session.verify_csrf(&form.csrf_token).await?;
-    let ended = sso::end_all_for_user(&state.db, &me.signed_in.user.id, state.clock.now()).await?;
+    let ip = ip.key();
+    let ending = sso::Ending {
+        reason: "sign out everywhere",
+        ip: Some(&ip),
+    };
+    let now = state.clock.now();
+    let ended = sso::end_all_for_user(&state.db, &me.signed_in.user.id, ending, now).await?;
     tracing::info!(user_id = %me.signed_in.user.id, ended, "signed out everywhere");
     me.session.sign_out().await?;
     Ok(Redirect::to(routes::LOGIN).into_response())

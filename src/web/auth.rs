@@ -126,13 +126,17 @@ fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-/// A return target is accepted only if it is a path on this server: it
-/// starts with one `/`, has no backslash or control character, and resolves
-/// to this origin. Anything else is ignored, so `/login` is no open redirect.
+/// A return target is accepted only if it is a path on this server, judged
+/// on its final form: the path the browser will be sent to, after dot
+/// segments and percent-encoded dots have been resolved. It must start with
+/// one `/` and nothing a browser reads as another host (`//`, `/\\`), and
+/// the raw value may hold no backslash or control character (browsers drop
+/// tabs and newlines, and read `\\` as `/`). Anything else is ignored, so
+/// `/login?next=` is no open redirect. This is the one place return targets
+/// are made; every page that takes one goes through it.
 pub fn safe_next(next: &str) -> Option<String> {
     if next.len() > 4096
         || !next.starts_with('/')
-        || next.starts_with("//")
         || next.contains('\\')
         || next.chars().any(char::is_control)
     {
@@ -140,14 +144,22 @@ pub fn safe_next(next: &str) -> Option<String> {
     }
     let base = url::Url::parse("http://pattmayne.invalid/").ok()?;
     let resolved = base.join(next).ok()?;
-    (resolved.origin() == base.origin()).then(|| {
-        let mut target = resolved.path().to_owned();
-        if let Some(q) = resolved.query() {
-            target.push('?');
-            target.push_str(q);
-        }
-        target
-    })
+    if resolved.origin() != base.origin() {
+        return None;
+    }
+    let mut target = resolved.path().to_owned();
+    if let Some(q) = resolved.query() {
+        target.push('?');
+        target.push_str(q);
+    }
+    is_local_path(&target).then_some(target)
+}
+
+/// Whether `target`, sent as a `Location`, stays on this server: one
+/// leading slash and no second one (or backslash) right after it.
+fn is_local_path(target: &str) -> bool {
+    let mut bytes = target.bytes();
+    bytes.next() == Some(b'/') && !matches!(bytes.next(), Some(b'/' | b'\\'))
 }
 
 #[cfg(test)]

@@ -20,6 +20,18 @@ impl ClientIp {
     pub fn key(&self) -> String {
         self.0.to_canonical().to_string()
     }
+
+    /// The key failed attempts are counted and suspended under: an IPv4
+    /// address alone, an IPv6 address with its whole network of
+    /// `v6_prefix_len` bits (`2001:db8:1:2::/64`), since one subscriber
+    /// holds a whole /64 and could rotate through its addresses.
+    pub fn throttle_key(&self, v6_prefix_len: u8) -> String {
+        match self.0.to_canonical() {
+            IpAddr::V6(v6) if v6_prefix_len < 128 => ipnet::Ipv6Net::new(v6, v6_prefix_len)
+                .map_or_else(|_| v6.to_string(), |net| net.trunc().to_string()),
+            other => other.to_string(),
+        }
+    }
 }
 
 impl FromRequestParts<AppState> for ClientIp {
@@ -62,4 +74,21 @@ pub fn resolve(peer: IpAddr, headers: &axum::http::HeaderMap, config: &Config) -
         }
     }
     peer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_addresses_count_per_network_and_ipv4_alone() {
+        let key = |ip: &str, len| ClientIp(ip.parse().unwrap()).throttle_key(len);
+        assert_eq!(key("2001:db8:1:2::1", 64), "2001:db8:1:2::/64");
+        assert_eq!(key("2001:db8:1:2:ffff:1:2:3", 64), "2001:db8:1:2::/64");
+        assert_ne!(key("2001:db8:1:3::1", 64), key("2001:db8:1:2::1", 64));
+        assert_eq!(key("2001:db8:1:2::1", 48), "2001:db8:1::/48");
+        assert_eq!(key("2001:db8::1", 128), "2001:db8::1");
+        assert_eq!(key("192.0.2.7", 64), "192.0.2.7");
+        assert_eq!(key("::ffff:192.0.2.7", 64), "192.0.2.7");
+    }
 }

@@ -3,7 +3,7 @@
 //! guessing at an account cannot lock its owner out (OWASP, "Slow Down Online
 //! Guessing Attacks with Device Cookies"). Signed, not stored.
 
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue};
 
 use crate::crypto::{Keys, constant_time_eq};
 use crate::resources::{DEVICE_COOKIE_TTL_SECS, cookies};
@@ -12,27 +12,23 @@ use crate::resources::{DEVICE_COOKIE_TTL_SECS, cookies};
 pub fn set_cookie(keys: &Keys, user_id: &str, now: i64, secure: bool) -> Option<HeaderValue> {
     let payload = format!("{user_id}.{now}");
     let mac = keys.device_mac(payload.as_bytes());
-    let cookie =
-        tower_sessions::cookie::Cookie::build((cookies::DEVICE, format!("{payload}.{mac}")))
-            .path("/")
-            .http_only(true)
-            .secure(secure)
-            .same_site(tower_sessions::cookie::SameSite::Lax)
-            .max_age(time::Duration::seconds(DEVICE_COOKIE_TTL_SECS))
-            .build();
+    let cookie = tower_sessions::cookie::Cookie::build((
+        cookies::named(cookies::DEVICE, secure),
+        format!("{payload}.{mac}"),
+    ))
+    .path("/")
+    .http_only(true)
+    .secure(secure)
+    .same_site(tower_sessions::cookie::SameSite::Lax)
+    .max_age(time::Duration::seconds(DEVICE_COOKIE_TTL_SECS))
+    .build();
     HeaderValue::from_str(&cookie.to_string()).ok()
 }
 
 /// The account a valid, unexpired device cookie on this request names.
-pub fn user_id(headers: &HeaderMap, keys: &Keys, now: i64) -> Option<String> {
-    let value = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == cookies::DEVICE)
-        .map(|(_, value)| value.to_owned())?;
+pub fn user_id(headers: &HeaderMap, keys: &Keys, now: i64, https: bool) -> Option<String> {
+    let name = cookies::named(cookies::DEVICE, https);
+    let value = super::cookie_value(headers, name)?;
     let (payload, mac) = value.rsplit_once('.')?;
     if !constant_time_eq(
         keys.device_mac(payload.as_bytes()).as_bytes(),

@@ -4,12 +4,17 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use secrecy::ExposeSecret;
+
+use crate::crypto::constant_time_eq;
+use crate::error::AppError;
 use crate::resources::HEALTH_DB_TIMEOUT_MS;
 use crate::state::AppState;
+use crate::web::client_ip::ClientIp;
 
 /// 200 when the database answers within a short timeout, else 503.
 pub async fn healthz(State(state): State<AppState>) -> Response {
@@ -31,14 +36,39 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
     response
 }
 
-/// Prometheus text exposition of this instance's counters.
-pub async fn metrics(State(state): State<AppState>) -> Response {
-    (
+/// Prometheus text exposition of this instance's counters: for loopback
+/// clients, or, with `AUTH_METRICS_TOKEN` set, for whoever presents it as a
+/// Bearer token (from anywhere, loopback included).
+pub async fn metrics(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let allowed = match &state.config.metrics_token {
+        Some(token) => headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once(' '))
+            .is_some_and(|(scheme, presented)| {
+                scheme.eq_ignore_ascii_case("bearer")
+                    && constant_time_eq(
+                        presented.trim().as_bytes(),
+                        token.expose_secret().as_bytes(),
+                    )
+            }),
+        None => ip.is_loopback(),
+    };
+    if !allowed {
+        return Err(AppError::forbidden(
+            "The metrics are for the operator's monitoring only.",
+        ));
+    }
+    Ok((
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
         )],
         state.metrics.render(),
     )
-        .into_response()
+        .into_response())
 }

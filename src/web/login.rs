@@ -8,7 +8,7 @@ use minijinja::context;
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use crate::domain::{sso, throttle, users};
+use crate::domain::{audit, sso, throttle, users};
 use crate::entities::user;
 use crate::error::{AppError, AppResult};
 use crate::metrics::inc;
@@ -105,10 +105,11 @@ pub async fn submit(
     let next = form.next.as_deref().and_then(safe_next);
     let now = state.clock.now();
     let policy = throttle::Policy::from(state.config.as_ref());
-    let ip_key = ip.to_canonical().to_string();
+    let ip_key = ClientIp(ip).key();
+    let throttle_key = ClientIp(ip).throttle_key(state.config.ipv6_prefix_len);
 
     // The suspension check comes before any password work.
-    let attempt = match throttle::reserve(&state.db, &ip_key, policy, now).await? {
+    let attempt = match throttle::reserve(&state.db, &throttle_key, policy, now).await? {
         throttle::Gate::Open(attempt) => attempt,
         throttle::Gate::Suspended { until } => {
             inc(&state.metrics.logins_refused_suspended);
@@ -137,14 +138,15 @@ pub async fn submit(
 
     // The per-account throttle, which a browser that signed in before skips.
     let known_device = account.as_ref().is_some_and(|u| {
-        device::user_id(&headers, &state.keys, now).as_deref() == Some(u.id.as_str())
+        device::user_id(&headers, &state.keys, now, state.config.is_https()).as_deref()
+            == Some(u.id.as_str())
     });
-    let wait_until = if known_device {
-        None
+    let gate = if known_device {
+        throttle::AccountGate::Open
     } else {
-        throttle::account_wait_until(&state.db, &account_key, policy, now).await?
+        throttle::reserve_account(&state.db, &account_key, policy, now).await?
     };
-    if let Some(until) = wait_until {
+    if let throttle::AccountGate::Wait { until } = gate {
         throttle::succeeded(&state.db, &attempt).await?; // no password was checked
         let wait = crate::clock::format_duration(until - now);
         let message = format!("Too many failed sign-ins to this account. Try again in {wait}.");
@@ -184,14 +186,38 @@ pub async fn submit(
             throttle::account_succeeded(&state.db, &account_key).await?;
             inc(&state.metrics.logins_succeeded);
             tracing::info!(user_id = %user.id, "signed in");
+            let person = audit::Person {
+                user_id: &user.id,
+                username: &user.username,
+            };
+            let again = visitor.signed_in.as_ref().filter(|c| c.user.id == user.id);
+            let details = if again.is_some() {
+                "again, when asked"
+            } else {
+                ""
+            };
+            audit::record(
+                &state.db,
+                audit::Event::SignIn,
+                Some(person),
+                Some(&ip_key),
+                details,
+                now,
+            )
+            .await?;
+            if let Some(current) = again {
+                // Proved again in the session it already has.
+                sso::reauthenticated(&state.db, &current.sso.id, now).await?;
+                visitor.session.renew_id().await?;
+                return Ok(go_on(next.as_deref()));
+            }
             if let Some(current) = &visitor.signed_in {
-                if current.user.id == user.id {
-                    // Proved again in the session it already has.
-                    sso::reauthenticated(&state.db, &current.sso.id, now).await?;
-                    return Ok(go_on(next.as_deref()));
-                }
                 // Someone else signs in on this browser: it is theirs now.
-                sso::end(&state.db, &current.sso.id, now).await?;
+                let ending = sso::Ending {
+                    reason: "another person signed in on the same browser",
+                    ip: Some(&ip_key),
+                };
+                sso::end(&state.db, &current.sso.id, ending, now).await?;
             }
             complete_sign_in(
                 &state,
@@ -207,6 +233,7 @@ pub async fn submit(
             // Right password, disabled account: saying so leaks nothing the
             // password holder does not know.
             throttle::succeeded(&state.db, &attempt).await?;
+            throttle::account_succeeded(&state.db, &account_key).await?;
             tracing::info!(user_id = %user.id, "sign-in to a disabled account refused");
             render(
                 &state,
@@ -218,12 +245,46 @@ pub async fn submit(
             )
             .await
         }
-        _ => {
+        account => {
             inc(&state.metrics.logins_failed);
-            throttle::account_failed(&state.db, &account_key, policy, now).await?;
+            if known_device {
+                // Not reserved above; the failure counts all the same.
+                throttle::account_failed(&state.db, &account_key, policy, now).await?;
+            }
+            let person = account.as_ref().map(|u| audit::Person {
+                user_id: &u.id,
+                username: &u.username,
+            });
+            let details = if person.is_some() {
+                "wrong password"
+            } else {
+                "no such account"
+            };
+            audit::record(
+                &state.db,
+                audit::Event::SignInFailed,
+                person,
+                Some(&ip_key),
+                details,
+                now,
+            )
+            .await?;
             if let Some(until) = throttle::failed(&state.db, &attempt, policy, now).await? {
                 inc(&state.metrics.ip_suspensions);
                 tracing::info!(ip = %ip_key, until, "sign-in failed; address suspended");
+                let details = format!(
+                    "{throttle_key} suspended for {}",
+                    crate::clock::format_duration(until - now)
+                );
+                audit::record(
+                    &state.db,
+                    audit::Event::AddressSuspended,
+                    None,
+                    Some(&ip_key),
+                    &details,
+                    now,
+                )
+                .await?;
             } else {
                 tracing::info!(ip = %ip_key, "sign-in failed");
             }

@@ -20,6 +20,7 @@ use crate::error::{AppError, AppResult};
 use crate::resources::{routes, templates};
 use crate::state::AppState;
 use crate::web::auth::Visitor;
+use crate::web::client_ip::ClientIp;
 
 #[derive(Deserialize, Default)]
 pub struct LogoutParams {
@@ -66,6 +67,7 @@ async fn destination(
 pub async fn rp_initiated(
     State(state): State<AppState>,
     visitor: Visitor,
+    ip: ClientIp,
     Query(q): Query<LogoutParams>,
 ) -> AppResult<Response> {
     let hint = match q.id_token_hint.as_deref().filter(|h| !h.is_empty()) {
@@ -102,7 +104,12 @@ pub async fn rp_initiated(
         h.sub == signed_in.user.id && h.sid.as_deref().is_none_or(|sid| sid == signed_in.sso.id)
     });
     if own_session {
-        sso::end(&state.db, &signed_in.sso.id, state.clock.now()).await?;
+        let ip = ip.key();
+        let ending = sso::Ending {
+            reason: "sign-out at a client site's request",
+            ip: Some(&ip),
+        };
+        sso::end(&state.db, &signed_in.sso.id, ending, state.clock.now()).await?;
         visitor.session.sign_out().await?;
         tracing::info!(user_id = %signed_in.user.id, "signed out at a client site's request");
         return Ok(Redirect::to(&target).into_response());
@@ -125,6 +132,7 @@ pub async fn rp_initiated(
 pub async fn submit(
     State(state): State<AppState>,
     visitor: Visitor,
+    ip: ClientIp,
     Form(form): Form<LogoutParams>,
 ) -> AppResult<Response> {
     visitor.session.verify_csrf(&form.csrf_token).await?;
@@ -136,7 +144,12 @@ pub async fn submit(
     )
     .await?;
     if let Some(signed_in) = &visitor.signed_in {
-        sso::end(&state.db, &signed_in.sso.id, state.clock.now()).await?;
+        let ip = ip.key();
+        let ending = sso::Ending {
+            reason: "sign-out",
+            ip: Some(&ip),
+        };
+        sso::end(&state.db, &signed_in.sso.id, ending, state.clock.now()).await?;
         tracing::info!(user_id = %signed_in.user.id, "signed out");
     }
     visitor.session.sign_out().await?;

@@ -5,6 +5,7 @@ pub mod account;
 pub mod assets;
 pub mod auth;
 pub mod client_ip;
+pub mod csrf;
 pub mod device;
 pub mod health;
 pub mod login;
@@ -172,6 +173,18 @@ pub fn is_form(headers: &HeaderMap) -> bool {
             v.trim()
                 .eq_ignore_ascii_case("application/x-www-form-urlencoded")
         })
+}
+
+/// The value of the first cookie called `name` on a request.
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(found, _)| *found == name)
+        .map(|(_, value)| value.to_owned())
 }
 
 /// A NUL byte, raw or percent-encoded.

@@ -9,13 +9,14 @@ use minijinja::{Value, context};
 use serde::Deserialize;
 
 use crate::domain::users::{self, FieldErrors};
+use crate::domain::{audit, rate_limit, throttle};
 use crate::error::{AppError, AppResult};
 use crate::metrics::inc;
 use crate::resources::{routes, templates};
 use crate::state::AppState;
 use crate::web::auth::{Visitor, safe_next};
 use crate::web::client_ip::ClientIp;
-use crate::web::login::{NextQuery, complete_sign_in};
+use crate::web::login::{NextQuery, complete_sign_in, suspended};
 
 #[derive(Deserialize)]
 pub struct RegisterForm {
@@ -104,26 +105,61 @@ pub async fn submit(
             .await;
         }
     };
-    let user = match users::create(
-        &state.db,
-        &state.passwords,
-        account,
-        false,
-        state.clock.now(),
-    )
-    .await
-    {
+    // Before any hashing: the address's suspension, its registration rate,
+    // and whether the name is free.
+    let now = state.clock.now();
+    let client = ClientIp(ip);
+    let throttle_key = client.throttle_key(state.config.ipv6_prefix_len);
+    if let Some(until) = throttle::suspended_until(&state.db, &throttle_key, now).await? {
+        return Err(suspended(until));
+    }
+    let limit = rate_limit::Limit {
+        hits: state.config.registrations_per_hour,
+        window_secs: 3600,
+    };
+    let key = format!("register:{throttle_key}");
+    if let Some(until) = rate_limit::hit(&state.db, &key, limit, now).await? {
+        return Err(AppError::TooManyRequests {
+            until,
+            message: "Too many accounts were created from your network address. Try again later."
+                .to_owned(),
+        });
+    }
+    let taken = || {
+        let mut errors = FieldErrors::default();
+        errors.add(
+            "form",
+            "That username or email address is already registered.",
+        );
+        errors
+    };
+    if users::is_taken(&state.db, &account.username, &account.email).await? {
+        return render(&state, &visitor, StatusCode::CONFLICT, again(taken())).await;
+    }
+    let user = match users::create(&state.db, &state.passwords, account, false, now).await {
         Ok(user) => user,
-        Err(AppError::Conflict(message)) => {
-            let mut errors = FieldErrors::default();
-            errors.add("form", message);
-            return render(&state, &visitor, StatusCode::CONFLICT, again(errors)).await;
+        // Taken by a registration racing this one.
+        Err(AppError::Conflict(_)) => {
+            return render(&state, &visitor, StatusCode::CONFLICT, again(taken())).await;
         }
         Err(err) => return Err(err),
     };
     inc(&state.metrics.registrations);
     tracing::info!(user_id = %user.id, "account registered");
-    let ip = ip.to_canonical().to_string();
+    let ip = client.key();
+    let person = audit::Person {
+        user_id: &user.id,
+        username: &user.username,
+    };
+    audit::record(
+        &state.db,
+        audit::Event::Registered,
+        Some(person),
+        Some(&ip),
+        "",
+        now,
+    )
+    .await?;
     complete_sign_in(
         &state,
         &visitor.session,

@@ -1,28 +1,51 @@
 //! A typed wrapper over the tower-sessions HTTP session, with named keys:
 //! the CSRF token and the id of the SSO session this browser is signed in with.
+//!
+//! An anonymous visitor's HTTP session stays empty, and so is never stored:
+//! their forms' CSRF tokens come from the CSRF cookie (`web::csrf`) instead.
+
+use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use time::OffsetDateTime;
 use tower_sessions::{Expiry, Session};
 
-use crate::crypto::{constant_time_eq, random_token};
+use crate::crypto::{Keys, constant_time_eq, random_token};
 use crate::entities::sso_session;
 use crate::error::{AppError, AppResult};
 use crate::resources::session_keys;
+use crate::state::AppState;
+use crate::web::csrf::CsrfCookie;
 
-/// The browser's HTTP session.
+/// The browser's HTTP session, and the CSRF cookie of its request.
 #[derive(Clone)]
-pub struct WebSession(Session);
+pub struct WebSession {
+    session: Session,
+    csrf: CsrfCookie,
+    keys: Arc<Keys>,
+}
 
-impl<S: Send + Sync> FromRequestParts<S> for WebSession {
+impl FromRequestParts<AppState> for WebSession {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Session::from_request_parts(parts, state)
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let session = Session::from_request_parts(parts, state)
             .await
-            .map(WebSession)
-            .map_err(|_| AppError::internal("session layer missing"))
+            .map_err(|_| AppError::internal("session layer missing"))?;
+        let csrf = parts
+            .extensions
+            .get::<CsrfCookie>()
+            .cloned()
+            .ok_or_else(|| AppError::internal("CSRF cookie layer missing"))?;
+        Ok(WebSession {
+            session,
+            csrf,
+            keys: state.keys.clone(),
+        })
     }
 }
 
@@ -31,47 +54,43 @@ fn store_err(err: tower_sessions::session::Error) -> AppError {
 }
 
 impl WebSession {
-    /// The CSRF token for this browser's forms, created on first use.
+    /// The CSRF token for this browser's forms: the session's, once it has
+    /// one (from sign-in on), else the one bound to the CSRF cookie, which
+    /// writes nothing.
     pub async fn csrf_token(&self) -> AppResult<String> {
-        if let Some(token) = self
-            .0
+        match self
+            .session
             .get::<String>(session_keys::CSRF_TOKEN)
             .await
             .map_err(store_err)?
         {
-            return Ok(token);
+            Some(token) => Ok(token),
+            None => Ok(self.csrf.token(&self.keys)),
         }
-        let token = random_token();
-        self.0
-            .insert(session_keys::CSRF_TOKEN, &token)
-            .await
-            .map_err(store_err)?;
-        Ok(token)
     }
 
-    /// Refuses a state-changing form whose token is missing or not this session's.
+    /// Refuses a state-changing form whose token is neither this session's
+    /// nor bound to this request's CSRF cookie.
     pub async fn verify_csrf(&self, submitted: &str) -> AppResult<()> {
         let expected = self
-            .0
+            .session
             .get::<String>(session_keys::CSRF_TOKEN)
             .await
             .map_err(store_err)?;
-        match expected {
-            Some(expected)
-                if !submitted.is_empty()
-                    && constant_time_eq(expected.as_bytes(), submitted.as_bytes()) =>
-            {
-                Ok(())
-            }
-            _ => Err(AppError::forbidden(
-                "This form has expired or did not come from this site. Go back, reload the page and try again.",
-            )),
+        let by_session = expected.is_some_and(|expected| {
+            !submitted.is_empty() && constant_time_eq(expected.as_bytes(), submitted.as_bytes())
+        });
+        if by_session || self.csrf.verify(&self.keys, submitted) {
+            return Ok(());
         }
+        Err(AppError::forbidden(
+            "This form has expired or did not come from this site. Go back, reload the page and try again.",
+        ))
     }
 
     /// The SSO session this browser claims to be signed in with (not yet checked).
     pub async fn sso_session_id(&self) -> AppResult<Option<String>> {
-        self.0
+        self.session
             .get::<String>(session_keys::SSO_SESSION_ID)
             .await
             .map_err(store_err)
@@ -81,33 +100,39 @@ impl WebSession {
     /// a new CSRF token, and an HTTP session that lasts exactly as long as
     /// the SSO session.
     pub async fn sign_in(&self, sso: &sso_session::Model) -> AppResult<()> {
-        self.0.cycle_id().await.map_err(store_err)?;
-        self.0
+        self.session.cycle_id().await.map_err(store_err)?;
+        self.session
             .insert(session_keys::SSO_SESSION_ID, &sso.id)
             .await
             .map_err(store_err)?;
-        self.0
+        self.session
             .insert(session_keys::CSRF_TOKEN, random_token())
             .await
             .map_err(store_err)?;
         let expiry = OffsetDateTime::from_unix_timestamp(sso.expires_at)
             .map_err(|e| AppError::internal(format!("session expiry: {e}")))?;
-        self.0.set_expiry(Some(Expiry::AtDateTime(expiry)));
+        self.session.set_expiry(Some(Expiry::AtDateTime(expiry)));
         Ok(())
+    }
+
+    /// A new id for the same session (after the person proved who they are
+    /// again), so an id seen before that moment is worth nothing.
+    pub async fn renew_id(&self) -> AppResult<()> {
+        self.session.cycle_id().await.map_err(store_err)
     }
 
     /// Forgets everything in this browser's session and deletes it from the store.
     pub async fn sign_out(&self) -> AppResult<()> {
-        self.0.flush().await.map_err(store_err)
+        self.session.flush().await.map_err(store_err)
     }
 
     /// Stores a value for one later read (e.g. a secret shown once).
     pub async fn put<T: serde::Serialize>(&self, key: &str, value: &T) -> AppResult<()> {
-        self.0.insert(key, value).await.map_err(store_err)
+        self.session.insert(key, value).await.map_err(store_err)
     }
 
     /// Reads and removes a value stored with [`WebSession::put`].
     pub async fn take<T: serde::de::DeserializeOwned>(&self, key: &str) -> AppResult<Option<T>> {
-        self.0.remove(key).await.map_err(store_err)
+        self.session.remove(key).await.map_err(store_err)
     }
 }

@@ -208,35 +208,51 @@ async fn wrong_password_and_unknown_user_fail_identically() {
 }
 
 #[tokio::test]
-async fn session_id_changes_at_sign_in() {
+async fn a_sign_in_gets_a_fresh_session_id_and_an_old_one_signs_no_one_in() {
     let app = spawn_app().await;
     app.create_user("alice", PASSWORD, false).await;
+    // An anonymous visit stores no session: there is no id to fix in advance.
     let page = app.get("/login").await;
-    let before = session_cookie(&page).expect("GET /login set a session cookie");
+    assert!(
+        session_cookie(&page).is_none(),
+        "GET /login set a session cookie"
+    );
     let csrf = csrf_from(&page.text().await.unwrap());
-    let res = app
-        .client
-        .post(app.url("/login"))
-        .form(&[
-            ("username", "alice"),
-            ("password", PASSWORD),
-            ("csrf_token", &csrf),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let sign_in = |csrf: String| {
+        app.client
+            .post(app.url("/login"))
+            .form(&[
+                ("username", "alice".to_owned()),
+                ("password", PASSWORD.to_owned()),
+                ("csrf_token", csrf),
+            ])
+            .send()
+    };
+    let res = sign_in(csrf).await.unwrap();
     assert_eq!(res.status(), 303);
-    let after = session_cookie(&res).expect("sign-in set a new session cookie");
-    assert_ne!(before, after);
+    let first = session_cookie(&res).expect("sign-in set a session cookie");
     assert!(res.headers().get_all("set-cookie").iter().any(|c| {
         let c = c.to_str().unwrap();
         c.starts_with("pattmayne_session=") && c.contains("HttpOnly") && c.contains("SameSite=Lax")
     }));
+    let csrf = app.csrf(&app.client, "/account").await;
+    let res = app
+        .client
+        .post(app.url("/logout"))
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let csrf = app.csrf(&app.client, "/login").await;
+    let res = sign_in(csrf).await.unwrap();
+    let second = session_cookie(&res).expect("the second sign-in set a session cookie");
+    assert_ne!(first, second);
     // The old session id no longer signs anyone in.
     let replay = app.new_client(None);
     let res = replay
         .get(app.url("/account"))
-        .header("cookie", before)
+        .header("cookie", first)
         .send()
         .await
         .unwrap();
@@ -963,25 +979,35 @@ async fn cli_creates_an_admin_and_lists_and_lifts_suspensions() {
 }
 
 #[tokio::test]
-async fn cookies_are_secure_when_the_public_url_is_https() {
+async fn cookies_are_host_prefixed_and_secure_and_hsts_is_sent_with_an_https_public_url() {
     let app = spawn_app_with(&["--public-url", "https://auth.example.com"]).await;
     app.create_user("alice", PASSWORD, false).await;
     let page = app.get("/login").await;
+    assert!(
+        page.headers()["strict-transport-security"]
+            .to_str()
+            .unwrap()
+            .starts_with("max-age=31536000")
+    );
     let set_cookie: Vec<String> = page
         .headers()
         .get_all("set-cookie")
         .iter()
         .map(|v| v.to_str().unwrap().to_owned())
         .collect();
+    let csrf_cookie = set_cookie
+        .iter()
+        .find(|c| c.starts_with("__Host-pattmayne_csrf="))
+        .unwrap_or_else(|| panic!("no __Host- CSRF cookie in {set_cookie:?}"));
     assert!(
-        set_cookie
-            .iter()
-            .any(|c| c.starts_with("pattmayne_session=") && c.contains("Secure")),
-        "{set_cookie:?}"
+        csrf_cookie.contains("Secure")
+            && csrf_cookie.contains("Path=/")
+            && !csrf_cookie.contains("Domain"),
+        "{csrf_cookie}"
     );
     // Over plain http the cookie client will not send Secure cookies back, so
-    // sign in by replaying the session cookie by hand.
-    let cookie = session_cookie(&page).unwrap();
+    // sign in by replaying the CSRF cookie by hand.
+    let cookie = csrf_cookie.split(';').next().unwrap().to_owned();
     let csrf = csrf_from(&page.text().await.unwrap());
     let res = app
         .new_client(None)
@@ -1002,22 +1028,29 @@ async fn cookies_are_secure_when_the_public_url_is_https() {
         .iter()
         .map(|v| v.to_str().unwrap())
         .collect();
-    for name in ["pattmayne_session=", "pattmayne_device="] {
+    for name in ["__Host-pattmayne_session=", "__Host-pattmayne_device="] {
         let c = cookies
             .iter()
             .find(|c| c.starts_with(name))
-            .unwrap_or_else(|| panic!("no {name} cookie"));
-        assert!(c.contains("Secure") && c.contains("HttpOnly"), "{c}");
+            .unwrap_or_else(|| panic!("no {name} cookie in {cookies:?}"));
+        assert!(
+            c.contains("Secure")
+                && c.contains("HttpOnly")
+                && c.contains("Path=/")
+                && !c.contains("Domain"),
+            "{c}"
+        );
     }
-    // And over http (development) they are not marked Secure.
+    // Over http (development) they have no prefix, no Secure, and no HSTS.
     let dev = spawn_app().await;
     let page = dev.get("/login").await;
+    assert!(page.headers().get("strict-transport-security").is_none());
     let c = page
         .headers()
         .get_all("set-cookie")
         .iter()
         .map(|v| v.to_str().unwrap().to_owned())
-        .find(|c| c.starts_with("pattmayne_session="))
+        .find(|c| c.starts_with("pattmayne_csrf="))
         .unwrap();
     assert!(!c.contains("Secure"));
 }

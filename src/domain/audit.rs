@@ -1,0 +1,183 @@
+//! The audit log: what admins did (`domain::admin`) and what happened to
+//! accounts, the security events written here. Each entry says who, what,
+//! when and from which address; never a password, token or code, and for a
+//! sign-in to an account that does not exist not even the name typed (people
+//! type passwords into the wrong field). Entries older than
+//! `AUTH_AUDIT_RETENTION_DAYS` are swept.
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, Set,
+};
+use serde::Deserialize;
+
+use crate::entities::audit_log;
+
+/// A security event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    SignIn,
+    SignInFailed,
+    AddressSuspended,
+    Registered,
+    RefreshTokenReused,
+    CodeReused,
+    PasswordChanged,
+    SessionEnded,
+}
+
+/// The `action` prefix of security events (admin actions have their own).
+pub const SECURITY: &str = "security.";
+
+impl Event {
+    pub const ALL: [Event; 8] = [
+        Event::SignIn,
+        Event::SignInFailed,
+        Event::AddressSuspended,
+        Event::Registered,
+        Event::RefreshTokenReused,
+        Event::CodeReused,
+        Event::PasswordChanged,
+        Event::SessionEnded,
+    ];
+
+    /// The `action` stored for it.
+    pub fn action(self) -> &'static str {
+        match self {
+            Event::SignIn => "security.sign_in",
+            Event::SignInFailed => "security.sign_in_failed",
+            Event::AddressSuspended => "security.address_suspended",
+            Event::Registered => "security.registered",
+            Event::RefreshTokenReused => "security.refresh_token_reused",
+            Event::CodeReused => "security.code_reused",
+            Event::PasswordChanged => "security.password_changed",
+            Event::SessionEnded => "security.session_ended",
+        }
+    }
+}
+
+/// Whom an event is about: the account, if one is known.
+#[derive(Debug, Clone, Copy)]
+pub struct Person<'a> {
+    pub user_id: &'a str,
+    pub username: &'a str,
+}
+
+/// Writes a security event.
+pub async fn record(
+    db: &impl ConnectionTrait,
+    event: Event,
+    person: Option<Person<'_>>,
+    ip: Option<&str>,
+    details: &str,
+    now: i64,
+) -> Result<(), DbErr> {
+    audit_log::ActiveModel {
+        at: Set(now),
+        actor_user_id: Set(person.map(|p| p.user_id.to_owned())),
+        actor_username: Set(person.map_or_else(String::new, |p| p.username.to_owned())),
+        action: Set(event.action().to_owned()),
+        target: Set(person.map_or_else(
+            || ip.unwrap_or_default().to_owned(),
+            |p| p.user_id.to_owned(),
+        )),
+        ip: Set(ip.map(str::to_owned)),
+        details: Set(details.to_owned()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Which entries the admin page shows: by kind (`admin`, `security`, or
+/// one action), by person (username or id) and by address (exact, or a
+/// prefix ending in `.`, `:` or `/`).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Filter {
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub user: Option<String>,
+    #[serde(default)]
+    pub ip: Option<String>,
+}
+
+impl Filter {
+    fn condition(&self) -> Condition {
+        let mut all = Condition::all();
+        match self
+            .kind
+            .as_deref()
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+        {
+            Some("security") => {
+                all = all.add(audit_log::Column::Action.starts_with(SECURITY));
+            }
+            Some("admin") => {
+                all = all.add(
+                    Condition::all()
+                        .add(audit_log::Column::Action.starts_with(SECURITY))
+                        .not(),
+                );
+            }
+            Some(action) => all = all.add(audit_log::Column::Action.eq(action)),
+            None => {}
+        }
+        if let Some(user) = self
+            .user
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+        {
+            let user = user.to_lowercase();
+            all = all.add(
+                Condition::any()
+                    .add(audit_log::Column::ActorUsername.eq(user.as_str()))
+                    .add(audit_log::Column::ActorUserId.eq(user.as_str()))
+                    .add(audit_log::Column::Target.eq(user.as_str())),
+            );
+        }
+        if let Some(ip) = self.ip.as_deref().map(str::trim).filter(|i| !i.is_empty()) {
+            all = all.add(if ip.ends_with(['.', ':', '/']) {
+                audit_log::Column::Ip.starts_with(ip)
+            } else {
+                audit_log::Column::Ip.eq(ip)
+            });
+        }
+        all
+    }
+}
+
+/// A page of entries matching `filter`, newest first, and the page count.
+pub async fn entries(
+    db: &impl ConnectionTrait,
+    filter: &Filter,
+    page: u64,
+    per_page: u64,
+) -> Result<(Vec<audit_log::Model>, u64), DbErr> {
+    let select = audit_log::Entity::find()
+        .filter(filter.condition())
+        .order_by_desc(audit_log::Column::Id);
+    let pages = select
+        .clone()
+        .paginate(db, per_page)
+        .num_pages()
+        .await?
+        .max(1);
+    let rows = select
+        .paginate(db, per_page)
+        .fetch_page(page.saturating_sub(1))
+        .await?;
+    Ok((rows, pages))
+}
+
+/// Deletes entries older than `before`.
+pub async fn sweep(db: &impl ConnectionTrait, before: i64) -> Result<u64, DbErr> {
+    Ok(audit_log::Entity::delete_many()
+        .filter(audit_log::Column::At.lt(before))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
