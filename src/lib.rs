@@ -23,8 +23,11 @@ pub mod db;
 pub mod domain;
 /// SeaORM entities, one per table.
 pub mod entities;
-/// The domain error and its two presenters (HTML page, OAuth JSON).
+/// The domain error (its presenters are in `http`).
 pub mod error;
+/// Shared HTTP plumbing: client address, sessions, identity, forms, CSRF,
+/// return targets, the error presenters.
+pub mod http;
 /// Prometheus counters.
 pub mod metrics;
 /// The client-facing OAuth endpoints: authorize, token, revoke, logout, discovery, JWKS.
@@ -39,7 +42,7 @@ pub mod state;
 pub mod telemetry;
 /// Template loading and rendering.
 pub mod templates;
-/// Hosted pages: error page, static assets, health.
+/// Hosted pages: sign-in, registration, sign-out, account, assets, health.
 pub mod web;
 
 use std::net::SocketAddr;
@@ -98,12 +101,15 @@ pub fn app(state: AppState) -> Router {
         .merge(oauth::router())
         .merge(admin::router())
         .fallback(web::not_found)
-        .layer(axum::middleware::from_fn(web::refuse_nul))
+        .layer(axum::middleware::from_fn(http::forms::refuse_nul))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            web::csrf::cookie,
+            http::csrf::cookie,
         ))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), web::error_pages))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            http::errors::error_pages,
+        ))
         .layer(sessions)
         .layer(tower::util::option_layer(hsts))
         .layer(

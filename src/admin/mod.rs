@@ -18,11 +18,11 @@ use serde::Deserialize;
 use crate::domain::admin::Admin;
 use crate::domain::{audit, throttle};
 use crate::error::{AppError, AppResult};
+use crate::http::ClientIp;
+use crate::http::CsrfForm;
+use crate::http::CurrentUser;
 use crate::resources::{ADMIN_PAGE_SIZE, routes, templates};
 use crate::state::AppState;
-use crate::web::account::CsrfForm;
-use crate::web::auth::CurrentUser;
-use crate::web::client_ip::ClientIp;
 
 /// A signed-in admin, and the handle that admin operations require.
 pub struct AdminUser {

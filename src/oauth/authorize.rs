@@ -38,10 +38,10 @@ use sea_orm::DatabaseConnection;
 
 use crate::domain::{clients, tokens};
 use crate::error::AppError;
+use crate::http::{Visitor, login_url, reauth_url};
 use crate::metrics::{Metrics, inc};
 use crate::resources::{DEFAULT_SCOPE, OAUTH_PARAM_MAX, SUPPORTED_SCOPES, routes};
 use crate::state::AppState;
-use crate::web::auth::{Visitor, login_url, reauth_url};
 
 /// The HTML answer when the request cannot be trusted with a redirect.
 fn bad_link() -> AppError {

@@ -18,7 +18,7 @@ use base64::engine::general_purpose::STANDARD;
 
 use crate::domain::clients;
 use crate::entities::client;
-use crate::error::OAuthError;
+use crate::http::OAuthError;
 use crate::metrics::inc;
 use crate::oauth::params::Params;
 use crate::state::AppState;

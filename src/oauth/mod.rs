@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Serialize;
 
-use crate::error::OAuthError;
+use crate::http::OAuthError;
 
 use crate::resources::routes;
 use crate::state::AppState;

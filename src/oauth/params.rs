@@ -1,13 +1,13 @@
 //! Reading the form body of an API request: form-encoded only, every
 //! parameter at most once (RFC 6749 §3.2), values of sane length (NUL
-//! characters are refused before any handler: `web::refuse_nul`).
+//! characters are refused before any handler: `http::forms::refuse_nul`).
 
 use std::collections::HashMap;
 
 use axum::body::Bytes;
 use axum::http::HeaderMap;
 
-use crate::error::OAuthError;
+use crate::http::OAuthError;
 use crate::resources::OAUTH_PARAM_MAX;
 
 /// The parameters of a form-encoded request body.
@@ -18,7 +18,7 @@ impl Params {
     /// Parses a body, refusing other content types, repeated parameters and
     /// over-long values with `invalid_request`.
     pub fn from_form(headers: &HeaderMap, body: &Bytes) -> Result<Params, OAuthError> {
-        if !crate::web::is_form(headers) {
+        if !crate::http::is_form(headers) {
             return Err(OAuthError::invalid_request(
                 "the body must be application/x-www-form-urlencoded",
             ));

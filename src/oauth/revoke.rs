@@ -8,12 +8,12 @@ use axum::response::Response;
 use serde_json::json;
 
 use crate::domain::{sso, tokens};
-use crate::error::OAuthError;
+use crate::http::ClientIp;
+use crate::http::OAuthError;
 use crate::oauth::answer;
 use crate::oauth::client_auth::authenticate;
 use crate::oauth::params::Params;
 use crate::state::AppState;
-use crate::web::client_ip::ClientIp;
 
 /// `POST /oauth2/revoke`: revokes a refresh token and its whole family.
 /// Access tokens are self-contained JWTs and simply expire; revoking one is

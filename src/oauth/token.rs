@@ -21,13 +21,13 @@ use crate::domain::signing::{AccessClaims, Typ};
 use crate::domain::sso;
 use crate::domain::tokens::{self, GrantError, IssuedRefresh, Rotated};
 use crate::entities::client;
-use crate::error::OAuthError;
+use crate::http::ClientIp;
+use crate::http::OAuthError;
 use crate::metrics::inc;
 use crate::oauth::answer;
 use crate::oauth::client_auth::{authenticate, credentials, judge};
 use crate::oauth::params::Params;
 use crate::state::AppState;
-use crate::web::client_ip::ClientIp;
 
 /// The successful token response (RFC 6749 §5.1, plus
 /// `refresh_token_expires_in` and OpenID Connect's `id_token`).

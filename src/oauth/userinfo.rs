@@ -14,12 +14,12 @@ use serde_json::{Value, json};
 use crate::domain::signing::{AccessClaims, verify_access_token};
 use crate::domain::{sso, tokens};
 use crate::entities::{refresh_token, user};
-use crate::error::OAuthError;
+use crate::http::ClientIp;
+use crate::http::OAuthError;
 use crate::oauth::answer;
 use crate::oauth::client_auth::authenticate;
 use crate::oauth::params::Params;
 use crate::state::AppState;
-use crate::web::client_ip::ClientIp;
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;

@@ -9,10 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::sso;
 use crate::error::{AppError, AppResult};
+use crate::http::ClientIp;
+use crate::http::CurrentUser;
 use crate::resources::{routes, templates};
 use crate::state::AppState;
-use crate::web::auth::CurrentUser;
-use crate::web::client_ip::ClientIp;
 
 /// Any form whose only field is the CSRF token.
 #[derive(Deserialize)]

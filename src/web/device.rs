@@ -28,7 +28,7 @@ pub fn set_cookie(keys: &Keys, user_id: &str, now: i64, secure: bool) -> Option<
 /// The account a valid, unexpired device cookie on this request names.
 pub fn user_id(headers: &HeaderMap, keys: &Keys, now: i64, https: bool) -> Option<String> {
     let name = cookies::named(cookies::DEVICE, https);
-    let value = super::cookie_value(headers, name)?;
+    let value = crate::http::forms::cookie_value(headers, name)?;
     let (payload, mac) = value.rsplit_once('.')?;
     if !constant_time_eq(
         keys.device_mac(payload.as_bytes()).as_bytes(),

@@ -12,9 +12,9 @@ use secrecy::ExposeSecret;
 
 use crate::crypto::constant_time_eq;
 use crate::error::AppError;
+use crate::http::ClientIp;
 use crate::resources::HEALTH_DB_TIMEOUT_MS;
 use crate::state::AppState;
-use crate::web::client_ip::ClientIp;
 
 /// 200 when the database answers within a short timeout, else 503.
 pub async fn healthz(State(state): State<AppState>) -> Response {

@@ -11,13 +11,13 @@ use serde::Deserialize;
 use crate::domain::{audit, sso, throttle, users};
 use crate::entities::user;
 use crate::error::{AppError, AppResult};
+use crate::http::ClientIp;
+use crate::http::WebSession;
+use crate::http::{Visitor, safe_next};
 use crate::metrics::inc;
 use crate::resources::{PASSWORD_MAX, routes, templates};
 use crate::state::AppState;
-use crate::web::auth::{Visitor, safe_next};
-use crate::web::client_ip::ClientIp;
 use crate::web::device;
-use crate::web::session::WebSession;
 
 /// The one message for every failed sign-in: it never says whether the account exists.
 pub const WRONG_CREDENTIALS: &str = "Wrong username or password.";

@@ -17,10 +17,10 @@ use serde::Deserialize;
 use crate::domain::signing::verify_id_token_hint;
 use crate::domain::{clients, sso};
 use crate::error::{AppError, AppResult};
+use crate::http::ClientIp;
+use crate::http::Visitor;
 use crate::resources::{routes, templates};
 use crate::state::AppState;
-use crate::web::auth::Visitor;
-use crate::web::client_ip::ClientIp;
 
 #[derive(Deserialize, Default)]
 pub struct LogoutParams {

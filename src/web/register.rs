@@ -11,11 +11,11 @@ use serde::Deserialize;
 use crate::domain::users::{self, FieldErrors};
 use crate::domain::{audit, rate_limit, throttle};
 use crate::error::{AppError, AppResult};
+use crate::http::ClientIp;
+use crate::http::{Visitor, safe_next};
 use crate::metrics::inc;
 use crate::resources::{routes, templates};
 use crate::state::AppState;
-use crate::web::auth::{Visitor, safe_next};
-use crate::web::client_ip::ClientIp;
 use crate::web::login::{NextQuery, complete_sign_in, suspended};
 
 #[derive(Deserialize)]

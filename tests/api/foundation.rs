@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::routing::get;
 use pattmayne_auth::error::AppError;
-use pattmayne_auth::web::error_pages;
+use pattmayne_auth::http::errors::error_pages;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use tower::ServiceExt;
 

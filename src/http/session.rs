@@ -2,7 +2,7 @@
 //! the CSRF token and the id of the SSO session this browser is signed in with.
 //!
 //! An anonymous visitor's HTTP session stays empty, and so is never stored:
-//! their forms' CSRF tokens come from the CSRF cookie (`web::csrf`) instead.
+//! their forms' CSRF tokens come from the CSRF cookie (`http::csrf`) instead.
 
 use std::sync::Arc;
 
@@ -14,9 +14,9 @@ use tower_sessions::{Expiry, Session};
 use crate::crypto::{Keys, constant_time_eq, random_token};
 use crate::entities::sso_session;
 use crate::error::{AppError, AppResult};
+use crate::http::csrf::CsrfCookie;
 use crate::resources::session_keys;
 use crate::state::AppState;
-use crate::web::csrf::CsrfCookie;
 
 /// The browser's HTTP session, and the CSRF cookie of its request.
 #[derive(Clone)]

@@ -54,7 +54,7 @@ impl CsrfCookie {
 pub async fn cookie(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let https = state.config.is_https();
     let name = cookies::named(cookies::CSRF, https);
-    let existing = super::cookie_value(request.headers(), name).filter(|v| {
+    let existing = crate::http::forms::cookie_value(request.headers(), name).filter(|v| {
         v.len() == 43
             && v.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')

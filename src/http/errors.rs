@@ -1,0 +1,335 @@
+//! The two presenters of the domain error: the one HTML error page for
+//! browsers, and the RFC 6749 §5.2 JSON error for client backends; and the
+//! middleware that renders every error response (including those produced
+//! below the handlers: body limit, timeout, extractor rejections) as one or
+//! the other. Server errors are logged with their cause and shown without it.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use minijinja::context;
+use sea_orm::DbErr;
+use serde::Serialize;
+
+use crate::error::AppError;
+use crate::resources::{routes, templates};
+use crate::state::AppState;
+
+/// The HTTP status an [`AppError`] is answered with.
+pub fn status_of(err: &AppError) -> StatusCode {
+    match err {
+        AppError::NotFound => StatusCode::NOT_FOUND,
+        AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+        AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+        AppError::Conflict(_) => StatusCode::CONFLICT,
+        AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+        AppError::Database(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// Marks a response to be rendered as the HTML error page.
+#[derive(Debug, Clone)]
+pub struct ErrorPage {
+    pub status: StatusCode,
+    pub message: Option<String>,
+    /// For 429: when the suspension lifts (Unix seconds).
+    pub until: Option<i64>,
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        self.log_if_server_error();
+        let status = status_of(&self);
+        let until = match &self {
+            AppError::TooManyRequests { until, .. } => Some(*until),
+            _ => None,
+        };
+        let page = ErrorPage {
+            status,
+            message: self.public_message(),
+            until,
+        };
+        let mut response = (status, status.canonical_reason().unwrap_or("Error")).into_response();
+        if let Some(until) = until {
+            response.extensions_mut().insert(RetryAt(until));
+        }
+        response.extensions_mut().insert(page);
+        response
+    }
+}
+
+/// Marks a response whose client should come back at this Unix time; the
+/// `error_pages` middleware, which has the clock, turns it into `Retry-After`.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryAt(pub i64);
+
+/// API paths answer errors in RFC 6749 JSON, everything else with the HTML page.
+fn is_api_path(path: &str) -> bool {
+    path.starts_with("/oauth2/") && path != routes::AUTHORIZE
+}
+
+/// Renders error responses: those marked with [`ErrorPage`], and the plain
+/// ones produced below the handlers (body limit, timeout, extractor
+/// rejections), as the HTML error page, or as OAuth JSON on API paths.
+pub async fn error_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let api = is_api_path(request.uri().path());
+    let response = next.run(request).await;
+    state.metrics.record_status(response.status().as_u16());
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let retry_at = response.extensions().get::<RetryAt>().copied();
+    let marked = response.extensions().get::<ErrorPage>().cloned();
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_none_or(|ct| ct.as_bytes().starts_with(b"text/plain"));
+    let mut rendered = if marked.is_none() && !plain {
+        response
+    } else {
+        let page = marked.unwrap_or(ErrorPage {
+            status,
+            message: default_message(status),
+            until: None,
+        });
+        let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
+        let mut rendered = if api {
+            api_error(page)
+        } else {
+            render_error_page(&state, &page)
+        };
+        if let Some(value) = retry_after {
+            rendered.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        rendered
+    };
+    if let Some(RetryAt(until)) = retry_at {
+        let secs = (until - state.clock.now()).max(1);
+        if let Ok(value) = HeaderValue::from_str(&secs.to_string()) {
+            rendered.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+    }
+    rendered
+}
+
+fn api_error(page: ErrorPage) -> Response {
+    let mut err = match page.until {
+        Some(until) => OAuthError::too_many_requests(until),
+        None if page.status.is_server_error() => OAuthError::server_error(),
+        None => {
+            OAuthError::invalid_request(page.message.unwrap_or_else(|| "bad request".to_owned()))
+        }
+    };
+    err.status = page.status;
+    err.into_response()
+}
+
+fn default_message(status: StatusCode) -> Option<String> {
+    let text = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "The request was too large.",
+        StatusCode::REQUEST_TIMEOUT => "The request took too long.",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "The request was not a form submission.",
+        StatusCode::METHOD_NOT_ALLOWED => "This address does not accept that kind of request.",
+        StatusCode::NOT_FOUND => "There is nothing at this address.",
+        s if s.is_client_error() => "The request could not be understood.",
+        _ => return None,
+    };
+    Some(text.to_owned())
+}
+
+/// The one HTML error page: status, reason, optional message, and for 429
+/// when the suspension lifts.
+pub fn render_error_page(state: &AppState, page: &ErrorPage) -> Response {
+    let now = state.clock.now();
+    let until_iso = page.until.and_then(|t| {
+        time::OffsetDateTime::from_unix_timestamp(t)
+            .ok()
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
+    });
+    let ctx = context! {
+        status => page.status.as_u16(),
+        reason => page.status.canonical_reason().unwrap_or("Error"),
+        message => page.message.clone(),
+        until => page.until,
+        until_iso => until_iso,
+        remaining => page.until.map(|t| (t - now).max(1)),
+    };
+    let body = state
+        .templates
+        .render_string(templates::ERROR, ctx)
+        // If even the error page cannot render, say the bare minimum.
+        .unwrap_or_else(|_| {
+            format!(
+                "{} {}",
+                page.status.as_u16(),
+                page.status.canonical_reason().unwrap_or("Error")
+            )
+        });
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = page.status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// An RFC 6749 §5.2 error for the API routes (token, revoke, introspect...).
+#[derive(Debug, Clone)]
+pub struct OAuthError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub description: Option<String>,
+    pub retry_until: Option<i64>,
+    /// `WWW-Authenticate` value for 401 responses.
+    pub challenge: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct OAuthErrorBody<'a> {
+    error: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_description: Option<&'a str>,
+}
+
+impl OAuthError {
+    fn new(status: StatusCode, code: &'static str, description: impl Into<String>) -> Self {
+        OAuthError {
+            status,
+            code,
+            description: Some(description.into()),
+            retry_until: None,
+            challenge: None,
+        }
+    }
+
+    pub fn invalid_request(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)
+    }
+
+    /// Client authentication failed (RFC 6749 §5.2): 401 with a challenge.
+    pub fn invalid_client() -> Self {
+        OAuthError {
+            challenge: Some(r#"Basic realm="pattmayne-auth", charset="UTF-8""#),
+            ..Self::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "client authentication failed",
+            )
+        }
+    }
+
+    pub fn invalid_grant(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_grant", description)
+    }
+
+    pub fn unauthorized_client(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "unauthorized_client", description)
+    }
+
+    pub fn unsupported_grant_type(description: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            description,
+        )
+    }
+
+    pub fn unsupported_token_type(description: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "unsupported_token_type",
+            description,
+        )
+    }
+
+    pub fn invalid_scope(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_scope", description)
+    }
+
+    /// A missing or bad bearer token (RFC 6750 §3.1).
+    pub fn invalid_token(description: impl Into<String>) -> Self {
+        OAuthError {
+            challenge: Some(r#"Bearer error="invalid_token""#),
+            ..Self::new(StatusCode::UNAUTHORIZED, "invalid_token", description)
+        }
+    }
+
+    pub fn too_many_requests(until: i64) -> Self {
+        OAuthError {
+            retry_until: Some(until),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "temporarily_unavailable",
+                "too many failed attempts from this address",
+            )
+        }
+    }
+
+    pub fn server_error() -> Self {
+        OAuthError {
+            description: None,
+            ..Self::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "")
+        }
+    }
+}
+
+impl From<AppError> for OAuthError {
+    fn from(err: AppError) -> Self {
+        match err {
+            AppError::TooManyRequests { until, .. } => OAuthError::too_many_requests(until),
+            AppError::BadRequest(m) | AppError::Conflict(m) => OAuthError::invalid_request(m),
+            AppError::NotFound => OAuthError {
+                status: StatusCode::NOT_FOUND,
+                ..OAuthError::invalid_request("not found")
+            },
+            AppError::Forbidden(m) => OAuthError {
+                status: StatusCode::FORBIDDEN,
+                ..OAuthError::invalid_request(m)
+            },
+            err @ (AppError::Database(_) | AppError::Internal(_)) => {
+                err.log_if_server_error();
+                OAuthError::server_error()
+            }
+        }
+    }
+}
+
+impl From<DbErr> for OAuthError {
+    fn from(err: DbErr) -> Self {
+        AppError::from(err).into()
+    }
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let body = OAuthErrorBody {
+            error: self.code,
+            error_description: self.description.as_deref(),
+        };
+        let mut response = (self.status, Json(body)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+        if let Some(challenge) = self.challenge {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            );
+        }
+        if let Some(until) = self.retry_until {
+            response.extensions_mut().insert(RetryAt(until));
+        }
+        response
+    }
+}
