@@ -12,16 +12,78 @@
 //! URL lock the site out. Failures are answered `401 invalid_client`,
 //! counted in the metrics and logged.
 
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::domain::clients;
 use crate::entities::client;
+use crate::http::ClientIp;
 use crate::http::OAuthError;
 use crate::metrics::inc;
 use crate::oauth::params::Params;
 use crate::state::AppState;
+
+/// An API request as read: the caller's address, its headers and its form
+/// parameters (form-encoded, each at most once; see [`Params`]).
+pub struct ApiCall {
+    pub ip: String,
+    pub headers: HeaderMap,
+    pub params: Params,
+}
+
+impl FromRequest<AppState> for ApiCall {
+    /// An RFC 6749 JSON error, or the body extractor's own rejection (413
+    /// for a body over the limit), which the error middleware renders as one.
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = request.into_parts();
+        let ip = ClientIp::from_request_parts(&mut parts, state)
+            .await
+            .map_err(|err| OAuthError::from(err).into_response())?
+            .key();
+        let bytes = Bytes::from_request(Request::from_parts(parts.clone(), body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let params =
+            Params::from_form(&parts.headers, &bytes).map_err(IntoResponse::into_response)?;
+        Ok(ApiCall {
+            ip,
+            headers: parts.headers,
+            params,
+        })
+    }
+}
+
+/// A client-authenticated API request: the client site its credentials
+/// prove, and what it sent. Every client-authenticated endpoint but the
+/// token endpoint (whose refresh grant authenticates inside its batched
+/// statement) takes this.
+pub struct AuthenticatedClient {
+    pub client: client::Model,
+    pub ip: String,
+    pub params: Params,
+}
+
+impl FromRequest<AppState> for AuthenticatedClient {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let call = ApiCall::from_request(request, state).await?;
+        let client = authenticate(state, &call.ip, &call.headers, &call.params)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(AuthenticatedClient {
+            client,
+            ip: call.ip,
+            params: call.params,
+        })
+    }
+}
 
 /// Client credentials as presented.
 pub struct Credentials {

@@ -7,9 +7,7 @@
 //! `invalid_request`) do not fit its issuer. oxide-auth's PKCE verifier is
 //! reused as is.
 
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use oxide_auth::code_grant::extensions::Pkce;
 use oxide_auth::primitives::grant::Value as GrantValue;
@@ -21,11 +19,10 @@ use crate::domain::signing::{AccessClaims, Typ};
 use crate::domain::sso;
 use crate::domain::tokens::{self, GrantError, IssuedRefresh, Rotated};
 use crate::entities::client;
-use crate::http::ClientIp;
 use crate::http::OAuthError;
 use crate::metrics::inc;
 use crate::oauth::answer;
-use crate::oauth::client_auth::{authenticate, credentials, judge};
+use crate::oauth::client_auth::{ApiCall, Credentials, authenticate, credentials, judge};
 use crate::oauth::params::Params;
 use crate::state::AppState;
 
@@ -61,30 +58,19 @@ struct IdClaims<'a> {
 }
 
 /// `POST /oauth2/token`.
-pub async fn token(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let ip = ip.to_canonical().to_string();
-    answer(grant(&state, &ip, &headers, &body).await)
+pub async fn token(State(state): State<AppState>, call: ApiCall) -> Response {
+    answer(grant(&state, &call).await)
 }
 
-async fn grant(
-    state: &AppState,
-    ip: &str,
-    headers: &HeaderMap,
-    body: &Bytes,
-) -> Result<TokenResponse, OAuthError> {
-    let params = Params::from_form(headers, body)?;
-    if let Some(answer) = refresh_in_one_statement(state, ip, headers, &params).await {
+async fn grant(state: &AppState, call: &ApiCall) -> Result<TokenResponse, OAuthError> {
+    let params = &call.params;
+    if let Some(answer) = refresh_in_one_statement(state, call).await {
         return answer;
     }
-    let client = authenticate(state, ip, headers, &params).await?;
+    let client = authenticate(state, &call.ip, &call.headers, params).await?;
     match params.require("grant_type")? {
-        "authorization_code" => exchange_code(state, &client, &params).await,
-        "refresh_token" => refresh(state, &client, &params).await,
+        "authorization_code" => exchange_code(state, &client, params).await,
+        "refresh_token" => refresh(state, &client, params).await,
         other => Err(OAuthError::unsupported_grant_type(format!(
             "grant_type {other} is not supported"
         ))),
@@ -98,39 +84,43 @@ async fn grant(
 /// credentials or token not well formed), and the general path answers.
 async fn refresh_in_one_statement(
     state: &AppState,
-    ip: &str,
-    headers: &HeaderMap,
-    params: &Params,
+    call: &ApiCall,
 ) -> Option<Result<TokenResponse, OAuthError>> {
+    let (ip, params) = (call.ip.as_str(), &call.params);
     if params.get("grant_type") != Some("refresh_token")
         || state.db.get_database_backend() != DbBackend::Postgres
     {
         return None;
     }
-    let credentials = credentials(headers, params).ok()?;
+    let credentials = credentials(&call.headers, params).ok()?;
     let presented = tokens::Presented::parse(&state.keys, params.get("refresh_token")?)?;
-    Some(
-        async {
-            let now = state.clock.now();
-            let ask =
-                tokens::Ask::new(&credentials.client_id, &credentials.secret, &presented, now);
-            let found = state.rotations.claim(&state.db, ask).await?;
-            let client = judge(state, ip, Ok(credentials), found.client)?;
-            let grace = state.config.refresh_grace_secs;
-            let rotated = tokens::settle(
-                &state.db,
-                &state.keys,
-                &client.client_id,
-                presented,
-                found.claimed,
-                grace,
-                now,
-            )
-            .await?;
-            finish_refresh(state, &client, params, rotated, now).await
-        }
-        .await,
+    Some(batched_refresh(state, ip, params, credentials, presented).await)
+}
+
+/// [`refresh_in_one_statement`] once it applies.
+async fn batched_refresh(
+    state: &AppState,
+    ip: &str,
+    params: &Params,
+    credentials: Credentials,
+    presented: tokens::Presented<'_>,
+) -> Result<TokenResponse, OAuthError> {
+    let now = state.clock.now();
+    let ask = tokens::Ask::new(&credentials.client_id, &credentials.secret, &presented, now);
+    let found = state.rotations.claim(&state.db, ask).await?;
+    let client = judge(state, ip, Ok(credentials), found.client)?;
+    let grace = state.config.refresh_grace_secs;
+    let rotated = tokens::settle(
+        &state.db,
+        &state.keys,
+        &client.client_id,
+        presented,
+        found.claimed,
+        grace,
+        now,
     )
+    .await?;
+    finish_refresh(state, &client, params, rotated, now).await
 }
 
 fn verifier_well_formed(verifier: &str) -> bool {

@@ -5,7 +5,6 @@
 //! not from the access token's claims: an HS256 client site holds the key
 //! its tokens are signed with and could sign any scope or expiry it liked.
 
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
@@ -14,11 +13,9 @@ use serde_json::{Value, json};
 use crate::domain::signing::{AccessClaims, verify_access_token};
 use crate::domain::{sso, tokens};
 use crate::entities::{refresh_token, user};
-use crate::http::ClientIp;
 use crate::http::OAuthError;
 use crate::oauth::answer;
-use crate::oauth::client_auth::authenticate;
-use crate::oauth::params::Params;
+use crate::oauth::client_auth::AuthenticatedClient;
 use crate::state::AppState;
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -96,24 +93,15 @@ async fn userinfo_body(state: &AppState, headers: &HeaderMap) -> Result<Value, O
 
 /// `POST /oauth2/introspect`: whether a token is active, for the client it
 /// was issued to. Other clients' tokens are reported inactive.
-pub async fn introspect(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let ip = ip.to_canonical().to_string();
-    answer(introspection(&state, &ip, &headers, &body).await)
+pub async fn introspect(State(state): State<AppState>, caller: AuthenticatedClient) -> Response {
+    answer(introspection(&state, &caller).await)
 }
 
 async fn introspection(
     state: &AppState,
-    ip: &str,
-    headers: &HeaderMap,
-    body: &Bytes,
+    caller: &AuthenticatedClient,
 ) -> Result<Value, OAuthError> {
-    let params = Params::from_form(headers, body)?;
-    let client = authenticate(state, ip, headers, &params).await?;
+    let (client, params) = (&caller.client, &caller.params);
     let token = params.require("token")?;
     let now = state.clock.now();
     let inactive = json!({ "active": false });
