@@ -36,7 +36,7 @@ pub async fn list(
         .admin
         .list_users(&state.db, &q, query.page.unwrap_or(1), ADMIN_PAGE_SIZE)
         .await?;
-    let me = admin.admin.user_id().to_owned();
+    let me = admin.admin.user_id().unwrap_or_default().to_owned();
     admin
         .render(
             &state,

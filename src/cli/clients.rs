@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::clock::{format_utc, system_now as now};
 use crate::config::Config;
 use crate::crypto::Keys;
+use crate::domain::admin::Admin;
 use crate::domain::clients::{self, TokenAlg};
 
 /// Client-site commands.
@@ -67,16 +68,17 @@ pub async fn run(
             json,
         } => {
             let keys = Keys::derive(&config.secret_key);
-            let (site, creds) = clients::create(
-                db,
-                &keys,
-                &name,
-                &redirect_uris,
-                token_alg,
-                config.allow_http_redirect_uris,
-                now,
-            )
-            .await?;
+            let (site, creds) = Admin::operator()
+                .create_client(
+                    db,
+                    &keys,
+                    &name,
+                    &redirect_uris,
+                    token_alg,
+                    config.allow_http_redirect_uris,
+                    now,
+                )
+                .await?;
             if json {
                 println!("{}", serde_json::to_string(&creds)?);
             } else {
@@ -134,11 +136,13 @@ pub async fn run(
             }
         }
         ClientCommand::Delete { client_id } => {
-            clients::delete(db, &client_id).await?;
+            Admin::operator().delete_client(db, &client_id, now).await?;
             println!("deleted client site {client_id}");
         }
         ClientCommand::RotateSecret { client_id, json } => {
-            let secret = clients::rotate_secret(db, &client_id, now).await?;
+            let secret = Admin::operator()
+                .rotate_client_secret(db, &client_id, now)
+                .await?;
             if json {
                 println!(
                     "{}",
@@ -149,11 +153,15 @@ pub async fn run(
             }
         }
         ClientCommand::Disable { client_id } => {
-            clients::set_enabled(db, &client_id, false, now).await?;
+            Admin::operator()
+                .set_client_enabled(db, &client_id, false, now)
+                .await?;
             println!("disabled client site {client_id}");
         }
         ClientCommand::Enable { client_id } => {
-            clients::set_enabled(db, &client_id, true, now).await?;
+            Admin::operator()
+                .set_client_enabled(db, &client_id, true, now)
+                .await?;
             println!("enabled client site {client_id}");
         }
     }

@@ -4,6 +4,7 @@ use clap::Subcommand;
 use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
 
 use crate::clock::{format_utc, system_now as now};
+use crate::domain::admin::Admin;
 use crate::domain::signing;
 use crate::entities::signing_key;
 
@@ -40,7 +41,10 @@ pub async fn run(command: KeysCommand, db: &DatabaseConnection) -> anyhow::Resul
             }
         }
         KeysCommand::Rotate => {
-            let retired = signing::Signer::default().rotate(db, now()).await?;
+            let signer = signing::Signer::default();
+            let retired = Admin::operator()
+                .rotate_signing_keys(db, &signer, now())
+                .await?;
             println!("retired {} key(s): {}", retired.len(), retired.join(" "));
         }
     }

@@ -95,7 +95,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Keys { command } => keys::run(command, &database(&config).await?).await,
         Command::Suspension { command } => {
-            suspensions::run(command, &database(&config).await?).await
+            suspensions::run(command, &config, &database(&config).await?).await
         }
     }
 }

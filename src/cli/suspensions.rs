@@ -5,7 +5,10 @@ use clap::Subcommand;
 use sea_orm::DatabaseConnection;
 
 use crate::clock::{format_duration, format_utc, system_now as now};
+use crate::config::Config;
+use crate::domain::admin::Admin;
 use crate::domain::throttle;
+use crate::error::AppError;
 
 /// IP suspension commands.
 #[derive(Subcommand, Debug)]
@@ -16,7 +19,11 @@ pub enum SuspensionCommand {
     Lift { ip: String },
 }
 
-pub async fn run(command: SuspensionCommand, db: &DatabaseConnection) -> anyhow::Result<()> {
+pub async fn run(
+    command: SuspensionCommand,
+    config: &Config,
+    db: &DatabaseConnection,
+) -> anyhow::Result<()> {
     let now = now();
     match command {
         SuspensionCommand::List => {
@@ -37,16 +44,20 @@ pub async fn run(command: SuspensionCommand, db: &DatabaseConnection) -> anyhow:
             Ok(())
         }
         SuspensionCommand::Lift { ip } => {
-            let ip: std::net::IpAddr = match ip.parse() {
-                Ok(ip) => ip,
-                Err(_) => bail!("{ip:?} is not an IP address"),
+            // An address (counted under its key: an IPv6 address under its
+            // network), or a key as `suspension list` shows it.
+            let key = match (ip.parse::<std::net::IpAddr>(), ip.parse::<ipnet::IpNet>()) {
+                (Ok(addr), _) => throttle::address_key(addr, config.ipv6_prefix_len),
+                (_, Ok(net)) => net.trunc().to_string(),
+                _ => bail!("{ip:?} is not an IP address or network"),
             };
-            let ip = ip.to_canonical().to_string();
-            if throttle::lift(db, &ip, now).await? {
-                println!("lifted the suspension of {ip}");
-                Ok(())
-            } else {
-                bail!("{ip} is not suspended")
+            match Admin::operator().lift_suspension(db, &key, now).await {
+                Ok(()) => {
+                    println!("lifted the suspension of {key}");
+                    Ok(())
+                }
+                Err(AppError::NotFound) => bail!("{key} is not suspended"),
+                Err(err) => Err(err.into()),
             }
         }
     }

@@ -7,6 +7,7 @@ use clap::Subcommand;
 use sea_orm::DatabaseConnection;
 
 use crate::config::Config;
+use crate::domain::admin::Admin;
 use crate::domain::passwords::Passwords;
 use crate::domain::users;
 
@@ -54,8 +55,10 @@ pub async fn run(
                 ),
             };
             let passwords = Passwords::new(config.argon2, config.max_concurrent_hashes);
-            let user =
-                users::create(db, &passwords, account, admin, crate::clock::system_now()).await?;
+            let now = crate::clock::system_now();
+            let user = Admin::operator()
+                .create_user(db, &passwords, account, admin, now)
+                .await?;
             println!(
                 "created {}user {} ({})",
                 if user.is_admin { "admin " } else { "" },

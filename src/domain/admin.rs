@@ -5,7 +5,8 @@
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionSession,
+    TransactionTrait,
 };
 use serde::Serialize;
 
@@ -15,13 +16,18 @@ use crate::domain::{sso, throttle};
 use crate::entities::{audit_log, user};
 use crate::error::{AppError, AppResult};
 
-/// Proof that the holder is a signed-in, enabled admin.
+/// Proof that the holder is a signed-in, enabled admin, or the operator at
+/// the command line.
 #[derive(Debug, Clone)]
 pub struct Admin {
-    user_id: String,
+    /// `None` for the operator at the command line.
+    user_id: Option<String>,
     username: String,
     ip: Option<String>,
 }
+
+/// How the command line is named in the audit log.
+pub const OPERATOR: &str = "(command line)";
 
 /// A page of accounts for the admin list.
 #[derive(Debug, Serialize)]
@@ -47,14 +53,26 @@ impl Admin {
     /// The handle, if `user` may administer. `ip` is recorded with each action.
     pub fn authorize(user: &user::Model, ip: Option<String>) -> Option<Admin> {
         (user.is_admin && !user.disabled).then(|| Admin {
-            user_id: user.id.clone(),
+            user_id: Some(user.id.clone()),
             username: user.username.clone(),
             ip,
         })
     }
 
-    pub fn user_id(&self) -> &str {
-        &self.user_id
+    /// The handle of whoever runs `pattmayne-auth` on the server: holding
+    /// the database and the secret key, they may administer; their actions
+    /// are audited like any admin's.
+    pub fn operator() -> Admin {
+        Admin {
+            user_id: None,
+            username: OPERATOR.to_owned(),
+            ip: None,
+        }
+    }
+
+    /// The admin's account (`None` at the command line).
+    pub fn user_id(&self) -> Option<&str> {
+        self.user_id.as_deref()
     }
 
     async fn audit(
@@ -67,7 +85,7 @@ impl Admin {
     ) -> AppResult<()> {
         audit_log::ActiveModel {
             at: Set(now),
-            actor_user_id: Set(Some(self.user_id.clone())),
+            actor_user_id: Set(self.user_id.clone()),
             actor_username: Set(self.username.clone()),
             action: Set(action.to_owned()),
             target: Set(target.to_owned()),
@@ -92,16 +110,18 @@ impl Admin {
         allow_http: bool,
         now: i64,
     ) -> AppResult<(ClientSite, ClientCredentials)> {
+        let txn = db.begin().await?;
         let (site, creds) =
-            clients::create(db, keys, name, redirect_uris, alg, allow_http, now).await?;
+            clients::create(&txn, keys, name, redirect_uris, alg, allow_http, now).await?;
         let details = format!(
-            "name {:?}, {} , redirect URIs: {}",
+            "name {:?}, {}, redirect URIs: {}",
             site.name,
             site.token_alg,
             site.redirect_uris.join(" ")
         );
-        self.audit(db, "client.create", &site.client_id, details, now)
+        self.audit(&txn, "client.create", &site.client_id, details, now)
             .await?;
+        txn.commit().await?;
         Ok((site, creds))
     }
 
@@ -114,69 +134,115 @@ impl Admin {
         allow_http: bool,
         now: i64,
     ) -> AppResult<()> {
-        clients::update(db, client_id, name, redirect_uris, allow_http, now).await?;
+        let txn = db.begin().await?;
+        clients::update(&txn, client_id, name, redirect_uris, allow_http, now).await?;
         let uris: Vec<&str> = redirect_uris
             .iter()
             .map(|u| u.trim())
             .filter(|u| !u.is_empty())
             .collect();
         self.audit(
-            db,
+            &txn,
             "client.update",
             client_id,
             format!("name {name:?}, redirect URIs: {}", uris.join(" ")),
             now,
         )
-        .await
+        .await?;
+        Ok(txn.commit().await?)
     }
 
     pub async fn rotate_client_secret(
         &self,
-        db: &impl ConnectionTrait,
+        db: &impl TransactionTrait,
         client_id: &str,
         now: i64,
     ) -> AppResult<String> {
-        let secret = clients::rotate_secret(db, client_id, now).await?;
-        self.audit(db, "client.rotate_secret", client_id, String::new(), now)
+        let txn = db.begin().await?;
+        let secret = clients::rotate_secret(&txn, client_id, now).await?;
+        self.audit(&txn, "client.rotate_secret", client_id, String::new(), now)
             .await?;
+        txn.commit().await?;
         Ok(secret)
     }
 
     pub async fn set_client_enabled(
         &self,
-        db: &impl ConnectionTrait,
+        db: &impl TransactionTrait,
         client_id: &str,
         enabled: bool,
         now: i64,
     ) -> AppResult<()> {
-        clients::set_enabled(db, client_id, enabled, now).await?;
+        let txn = db.begin().await?;
+        clients::set_enabled(&txn, client_id, enabled, now).await?;
         let action = if enabled {
             "client.enable"
         } else {
             "client.disable"
         };
-        self.audit(db, action, client_id, String::new(), now).await
+        self.audit(&txn, action, client_id, String::new(), now)
+            .await?;
+        Ok(txn.commit().await?)
     }
 
     pub async fn delete_client(
         &self,
-        db: &impl ConnectionTrait,
+        db: &impl TransactionTrait,
         client_id: &str,
         now: i64,
     ) -> AppResult<()> {
-        let name = clients::find(db, client_id)
+        let txn = db.begin().await?;
+        let name = clients::find(&txn, client_id)
             .await?
             .map(|c| c.name)
             .unwrap_or_default();
-        clients::delete(db, client_id).await?;
+        clients::delete(&txn, client_id).await?;
         self.audit(
-            db,
+            &txn,
             "client.delete",
             client_id,
             format!("name {name:?}"),
             now,
         )
-        .await
+        .await?;
+        Ok(txn.commit().await?)
+    }
+
+    /// Creates an account (the command line's `user create`).
+    pub async fn create_user(
+        &self,
+        db: &impl TransactionTrait,
+        passwords: &crate::domain::passwords::Passwords,
+        account: crate::domain::users::NewAccount,
+        is_admin: bool,
+        now: i64,
+    ) -> AppResult<user::Model> {
+        let txn = db.begin().await?;
+        let user = crate::domain::users::create(&txn, passwords, account, is_admin, now).await?;
+        let details = format!(
+            "username {}{}",
+            user.username,
+            if is_admin { ", admin" } else { "" }
+        );
+        self.audit(&txn, "user.create", &user.id, details, now)
+            .await?;
+        txn.commit().await?;
+        Ok(user)
+    }
+
+    /// Retires the server's signing keys (see `signing::Signer::rotate`).
+    pub async fn rotate_signing_keys(
+        &self,
+        db: &impl TransactionTrait,
+        signer: &crate::domain::signing::Signer,
+        now: i64,
+    ) -> AppResult<Vec<String>> {
+        let txn = db.begin().await?;
+        let retired = signer.rotate(&txn, now).await?;
+        self.audit(&txn, "keys.rotate", "", retired.join(" "), now)
+            .await?;
+        txn.commit().await?;
+        Ok(retired)
     }
 
     /// Accounts matching `query` (username or email contains it), a page at a time.
@@ -243,7 +309,7 @@ impl Admin {
         now: i64,
     ) -> AppResult<()> {
         let target = self.target_user(db, user_id).await?;
-        if disabled && target.id == self.user_id {
+        if disabled && self.user_id() == Some(target.id.as_str()) {
             return Err(AppError::bad_request(
                 "You cannot disable your own account.",
             ));

@@ -32,6 +32,16 @@ use crate::resources::{
     ACCOUNT_THROTTLE_MAX_DELAY_SECS, MAX_SUSPENSION_DOUBLINGS, OFFENCE_MEMORY_SECS,
 };
 
+/// The key an address's attempts are counted under: an IPv4 address alone,
+/// an IPv6 address with its network of `v6_prefix_len` bits.
+pub fn address_key(ip: std::net::IpAddr, v6_prefix_len: u8) -> String {
+    match ip.to_canonical() {
+        std::net::IpAddr::V6(v6) if v6_prefix_len < 128 => ipnet::Ipv6Net::new(v6, v6_prefix_len)
+            .map_or_else(|_| v6.to_string(), |net| net.trunc().to_string()),
+        other => other.to_string(),
+    }
+}
+
 /// The thresholds, from the configuration.
 #[derive(Debug, Clone, Copy)]
 pub struct Policy {

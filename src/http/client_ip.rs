@@ -26,11 +26,7 @@ impl ClientIp {
     /// `v6_prefix_len` bits (`2001:db8:1:2::/64`), since one subscriber
     /// holds a whole /64 and could rotate through its addresses.
     pub fn throttle_key(&self, v6_prefix_len: u8) -> String {
-        match self.0.to_canonical() {
-            IpAddr::V6(v6) if v6_prefix_len < 128 => ipnet::Ipv6Net::new(v6, v6_prefix_len)
-                .map_or_else(|_| v6.to_string(), |net| net.trunc().to_string()),
-            other => other.to_string(),
-        }
+        crate::domain::throttle::address_key(self.0, v6_prefix_len)
     }
 }
 

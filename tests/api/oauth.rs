@@ -1531,6 +1531,7 @@ async fn cli_creates_lists_rotates_and_deletes_client_sites() {
     let run = |args: &[&str]| {
         Command::new(bin)
             .args(args)
+            .env_clear()
             .env("DATABASE_URL", &url)
             .env(
                 "AUTH_SECRET_KEY",
@@ -1603,6 +1604,33 @@ async fn cli_creates_lists_rotates_and_deletes_client_sites() {
     );
     let rotated = json(run(&["client", "rotate-secret", &id, "--json"]));
     assert_ne!(rotated["client_secret"], creds["client_secret"]);
+    assert!(run(&["client", "disable", &id]).status.success());
     assert!(run(&["client", "delete", &id]).status.success());
     assert!(!run(&["client", "show", &id]).status.success());
+
+    // The command line's admin operations are audited like the admin pages'.
+    let db = sea_orm::Database::connect(&url).await.unwrap();
+    let rows = pattmayne_auth::entities::audit_log::Entity::find()
+        .all(&db)
+        .await
+        .unwrap();
+    let done: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r.action.as_str(), r.target.as_str()))
+        .collect();
+    assert_eq!(
+        done,
+        [
+            ("client.create", id.as_str()),
+            ("client.create", s(&creds2, "client_id").as_str()),
+            ("client.rotate_secret", id.as_str()),
+            ("client.disable", id.as_str()),
+            ("client.delete", id.as_str()),
+        ]
+    );
+    assert!(
+        rows.iter()
+            .all(|r| r.actor_username == "(command line)" && r.actor_user_id.is_none())
+    );
+    db.close().await.unwrap();
 }
