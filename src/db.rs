@@ -142,6 +142,16 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbStartError> {
     txn.commit().await.map_err(failed)
 }
 
+/// A raw statement with `$n` placeholders for this connection's database
+/// (SeaORM rewrites them for SQLite).
+pub fn stmt(
+    db: &impl ConnectionTrait,
+    sql: &str,
+    values: Vec<sea_orm::Value>,
+) -> sea_orm::Statement {
+    sea_orm::Statement::from_sql_and_values(db.get_database_backend(), sql, values)
+}
+
 /// The first row a query finds, read in one round trip. SeaORM's `.one()`
 /// goes through SQLx's fetch-one, which on PostgreSQL stops after the first
 /// row and finishes the exchange (and the statement's implicit transaction)

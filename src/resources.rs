@@ -34,6 +34,42 @@ pub mod routes {
     pub const ADMIN_AUDIT: &str = "/admin/audit";
 }
 
+/// Paths under `/admin` that name a client site or an account.
+pub mod admin_paths {
+    /// A client site's page (a route pattern).
+    pub const CLIENT: &str = "/admin/clients/{id}";
+    /// The form for a new client site.
+    pub const CLIENT_NEW: &str = "/admin/clients/new";
+    /// The one-time credentials page (a route pattern).
+    pub const CLIENT_CREATED: &str = "/admin/clients/{id}/created";
+    /// Rotating a client site's secret (a route pattern).
+    pub const CLIENT_ROTATE: &str = "/admin/clients/{id}/rotate-secret";
+    /// An account (a route pattern; its actions hang under it).
+    pub const USER: &str = "/admin/users/{id}";
+    /// Lifting an IP suspension.
+    pub const SUSPENSION_LIFT: &str = "/admin/suspensions/lift";
+
+    fn with_id(pattern: &str, id: &str) -> String {
+        pattern.replace("{id}", id)
+    }
+
+    pub fn client(id: &str) -> String {
+        with_id(CLIENT, id)
+    }
+
+    pub fn client_created(id: &str) -> String {
+        with_id(CLIENT_CREATED, id)
+    }
+
+    pub fn client_rotate(id: &str) -> String {
+        with_id(CLIENT_ROTATE, id)
+    }
+
+    pub fn user(id: &str) -> String {
+        with_id(USER, id)
+    }
+}
+
 /// Cookie names. With an https public URL every cookie carries the
 /// `__Host-` prefix: the browser then takes it only from this exact host
 /// over https, with `Path=/` and no `Domain`, so a sibling site on the same

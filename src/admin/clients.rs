@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::{ActionForm, AdminUser, Confirm};
 use crate::domain::clients::{self, ClientCredentials, TokenAlg};
 use crate::error::{AppError, AppResult};
-use crate::resources::{routes, session_keys, templates};
+use crate::resources::{admin_paths, session_keys, templates};
 use crate::state::AppState;
 
 #[derive(Serialize)]
@@ -139,7 +139,7 @@ pub async fn create(
                 },
             )
             .await?;
-            Ok(Redirect::to(&format!("/admin/clients/{id}/created")).into_response())
+            Ok(Redirect::to(&admin_paths::client_created(&id)).into_response())
         }
         Err(AppError::BadRequest(error)) => {
             let page = context! {
@@ -221,7 +221,7 @@ pub async fn update(
         )
         .await
     {
-        Ok(()) => Ok(Redirect::to(&format!("/admin/clients/{id}")).into_response()),
+        Ok(()) => Ok(Redirect::to(&admin_paths::client(&id)).into_response()),
         Err(AppError::BadRequest(error)) => {
             let site = site_or_404(&state, &id).await?;
             let live_tokens = clients::live_token_count(&state.db, &id, state.clock.now()).await?;
@@ -247,7 +247,7 @@ pub async fn confirm_rotate(
         "The current secret of “{}” stops working at once; the site needs the new one.",
         site.name
     );
-    let action = format!("/admin/clients/{id}/rotate-secret");
+    let action = admin_paths::client_rotate(&id);
     admin
         .confirm(
             &state,
@@ -257,7 +257,7 @@ pub async fn confirm_rotate(
                 message: &message,
                 action: &action,
                 button: "Rotate the secret",
-                back: &format!("/admin/clients/{id}"),
+                back: &admin_paths::client(&id),
             },
         )
         .await
@@ -289,99 +289,5 @@ pub async fn rotate(
         },
     )
     .await?;
-    Ok(Redirect::to(&format!("/admin/clients/{id}/created")).into_response())
-}
-
-pub async fn confirm_disable(
-    State(state): State<AppState>,
-    admin: AdminUser,
-    Path(id): Path<String>,
-) -> AppResult<Response> {
-    let site = site_or_404(&state, &id).await?;
-    let message = format!(
-        "“{}” will no longer be able to sign people in or refresh their tokens until enabled again.",
-        site.name
-    );
-    let action = format!("/admin/clients/{id}/disable");
-    admin
-        .confirm(
-            &state,
-            "clients",
-            Confirm {
-                heading: "Disable this client site?",
-                message: &message,
-                action: &action,
-                button: "Disable",
-                back: &format!("/admin/clients/{id}"),
-            },
-        )
-        .await
-}
-
-pub async fn disable(
-    State(state): State<AppState>,
-    admin: AdminUser,
-    Path(id): Path<String>,
-    axum::Form(form): ActionForm,
-) -> AppResult<Response> {
-    admin.check(&form.csrf_token).await?;
-    admin
-        .admin
-        .set_client_enabled(&state.db, &id, false, state.clock.now())
-        .await?;
-    Ok(Redirect::to(&format!("/admin/clients/{id}")).into_response())
-}
-
-pub async fn enable(
-    State(state): State<AppState>,
-    admin: AdminUser,
-    Path(id): Path<String>,
-    axum::Form(form): ActionForm,
-) -> AppResult<Response> {
-    admin.check(&form.csrf_token).await?;
-    admin
-        .admin
-        .set_client_enabled(&state.db, &id, true, state.clock.now())
-        .await?;
-    Ok(Redirect::to(&format!("/admin/clients/{id}")).into_response())
-}
-
-pub async fn confirm_delete(
-    State(state): State<AppState>,
-    admin: AdminUser,
-    Path(id): Path<String>,
-) -> AppResult<Response> {
-    let site = site_or_404(&state, &id).await?;
-    let message = format!(
-        "“{}” and every refresh token issued to it will be deleted. This cannot be undone.",
-        site.name
-    );
-    let action = format!("/admin/clients/{id}/delete");
-    admin
-        .confirm(
-            &state,
-            "clients",
-            Confirm {
-                heading: "Delete this client site?",
-                message: &message,
-                action: &action,
-                button: "Delete",
-                back: &format!("/admin/clients/{id}"),
-            },
-        )
-        .await
-}
-
-pub async fn delete(
-    State(state): State<AppState>,
-    admin: AdminUser,
-    Path(id): Path<String>,
-    axum::Form(form): ActionForm,
-) -> AppResult<Response> {
-    admin.check(&form.csrf_token).await?;
-    admin
-        .admin
-        .delete_client(&state.db, &id, state.clock.now())
-        .await?;
-    Ok(Redirect::to(routes::ADMIN_CLIENTS).into_response())
+    Ok(Redirect::to(&admin_paths::client_created(&id)).into_response())
 }

@@ -3,6 +3,7 @@
 //! login, signed-in non-admins get 403, and only admins hold the
 //! [`Admin`](crate::domain::admin::Admin) handle that can change anything.
 
+mod actions;
 mod clients;
 mod users;
 
@@ -21,7 +22,7 @@ use crate::error::{AppError, AppResult};
 use crate::http::ClientIp;
 use crate::http::CsrfForm;
 use crate::http::CurrentUser;
-use crate::resources::{ADMIN_PAGE_SIZE, routes, templates};
+use crate::resources::{ADMIN_PAGE_SIZE, admin_paths, routes, templates};
 use crate::state::AppState;
 
 /// A signed-in admin, and the handle that admin operations require.
@@ -100,39 +101,21 @@ pub fn router() -> Router<AppState> {
             routes::ADMIN_CLIENTS,
             get(clients::list).post(clients::create),
         )
-        .route("/admin/clients/new", get(clients::new_form))
+        .route(admin_paths::CLIENT_NEW, get(clients::new_form))
         .route(
-            "/admin/clients/{id}",
+            admin_paths::CLIENT,
             get(clients::show).post(clients::update),
         )
-        .route("/admin/clients/{id}/created", get(clients::created))
+        .route(admin_paths::CLIENT_CREATED, get(clients::created))
         .route(
-            "/admin/clients/{id}/rotate-secret",
+            admin_paths::CLIENT_ROTATE,
             get(clients::confirm_rotate).post(clients::rotate),
         )
-        .route(
-            "/admin/clients/{id}/disable",
-            get(clients::confirm_disable).post(clients::disable),
-        )
-        .route("/admin/clients/{id}/enable", post(clients::enable))
-        .route(
-            "/admin/clients/{id}/delete",
-            get(clients::confirm_delete).post(clients::delete),
-        )
         .route(routes::ADMIN_USERS, get(users::list))
-        .route(
-            "/admin/users/{id}/disable",
-            get(users::confirm_disable).post(users::disable),
-        )
-        .route("/admin/users/{id}/enable", post(users::enable))
-        .route("/admin/users/{id}/grant-admin", post(users::grant_admin))
-        .route(
-            "/admin/users/{id}/revoke-admin",
-            get(users::confirm_revoke_admin).post(users::revoke_admin),
-        )
         .route(routes::ADMIN_SUSPENSIONS, get(suspensions))
-        .route("/admin/suspensions/lift", post(lift_suspension))
+        .route(admin_paths::SUSPENSION_LIFT, post(lift_suspension))
         .route(routes::ADMIN_AUDIT, get(audit_log))
+        .merge(actions::routes())
 }
 
 /// `?page=` for paged lists.

@@ -3,8 +3,9 @@
 //! one atomic statement, and a refused hit writes nothing, so a flood of
 //! refused requests costs the database reads only.
 
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Statement};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
 
+use crate::db::stmt;
 use crate::entities::rate_limit;
 
 /// A limit: so many hits per window.
@@ -35,8 +36,7 @@ pub async fn hit(
         (now - limit.window_secs).into(),
         limit.hits.into(),
     ];
-    let stmt = Statement::from_sql_and_values(db.get_database_backend(), sql, values);
-    if db.query_one_raw(stmt).await?.is_some() {
+    if db.query_one_raw(stmt(db, sql, values)).await?.is_some() {
         return Ok(None);
     }
     let started = rate_limit::Entity::find_by_id(key.to_owned())

@@ -424,15 +424,9 @@ pub async fn verify_access_token(
             let Some(kid) = header.kid else {
                 return Ok(None);
             };
-            let Some(row) = signing_key::Entity::find_by_id(kid).one(db).await? else {
-                return Ok(None);
-            };
-            let Ok(jwk) = serde_json::from_str::<jsonwebtoken::jwk::Jwk>(&row.public_jwk) else {
-                return Ok(None);
-            };
-            match jsonwebtoken::DecodingKey::from_jwk(&jwk) {
-                Ok(key) => key,
-                Err(_) => return Ok(None),
+            match published_key(db, &kid).await? {
+                Some(key) => key,
+                None => return Ok(None),
             }
         }
     };
@@ -446,6 +440,25 @@ pub async fn verify_access_token(
         _ => return Ok(None),
     };
     Ok(Some((claims, client)))
+}
+
+/// The public key of the server's signing key `kid`, as published, if
+/// there is one and its JWK is usable.
+async fn published_key(
+    db: &impl ConnectionTrait,
+    kid: &str,
+) -> AppResult<Option<jsonwebtoken::DecodingKey>> {
+    let Some(row) = signing_key::Entity::find_by_id(kid.to_owned())
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(
+        serde_json::from_str::<jsonwebtoken::jwk::Jwk>(&row.public_jwk)
+            .ok()
+            .and_then(|jwk| jsonwebtoken::DecodingKey::from_jwk(&jwk).ok()),
+    )
 }
 
 /// What an `id_token_hint` tells: whose id_token it was, for which client
@@ -475,13 +488,7 @@ pub async fn verify_id_token_hint(
     else {
         return Ok(None);
     };
-    let Some(row) = signing_key::Entity::find_by_id(kid).one(db).await? else {
-        return Ok(None);
-    };
-    let Ok(jwk) = serde_json::from_str::<jsonwebtoken::jwk::Jwk>(&row.public_jwk) else {
-        return Ok(None);
-    };
-    let Ok(key) = jsonwebtoken::DecodingKey::from_jwk(&jwk) else {
+    let Some(key) = published_key(db, &kid).await? else {
         return Ok(None);
     };
     let mut validation = jsonwebtoken::Validation::new(Algorithm::RS256);

@@ -22,11 +22,10 @@
 //! whole prefix (a /64 by default, `AUTH_IPV6_PREFIX_LEN`), since one
 //! subscriber's /64 holds 2^64 addresses to rotate through.
 
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Statement, Value,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::config::Config;
+use crate::db::stmt;
 use crate::entities::{account_throttle, ip_throttle};
 use crate::resources::{
     ACCOUNT_THROTTLE_MAX_DELAY_SECS, MAX_SUSPENSION_DOUBLINGS, OFFENCE_MEMORY_SECS,
@@ -80,10 +79,6 @@ pub struct Attempt {
     ip: String,
     count: i64,
     window_started_at: i64,
-}
-
-fn stmt(db: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Statement {
-    Statement::from_sql_and_values(db.get_database_backend(), sql, values)
 }
 
 /// Reserves an attempt for `ip`, or says it is suspended. One atomic

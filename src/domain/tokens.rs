@@ -33,10 +33,11 @@ use std::sync::Arc;
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult,
-    QueryFilter, QueryResult, Set, Statement, TransactionSession, TransactionTrait, Value,
+    QueryFilter, QueryResult, Set, TransactionSession, TransactionTrait, Value,
 };
 
 use crate::crypto::{Keys, constant_time_eq, hash_token, random_id, random_token};
+use crate::db::stmt;
 use crate::domain::audit;
 use crate::domain::clients::{JOINED_CLIENT_COLUMNS, JoinedClient};
 use crate::entities::{authorization_code, client, refresh_token, sso_session, user};
@@ -117,10 +118,6 @@ pub async fn issue_code(
     .insert(db)
     .await?;
     Ok(code)
-}
-
-fn stmt(db: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Statement {
-    Statement::from_sql_and_values(db.get_database_backend(), sql, values)
 }
 
 /// Consumes a code presented by `client_id`: marks it used in one atomic
