@@ -236,7 +236,7 @@ async fn register(base: &str, b: &reqwest::Client, username: &str) {
 }
 
 fn pkce() -> (String, String) {
-    let verifier = pattmayne_auth::crypto::random_token_of(48);
+    let verifier = pattmayne_auth::crypto::random_token_of(48).expect("random");
     let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(
         aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes()),
     );

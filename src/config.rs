@@ -490,7 +490,8 @@ fn development_secret_key(path: &Path) -> Result<SecretString, ConfigError> {
             source,
         })?;
     }
-    let key = crate::crypto::random_hex(32);
+    let key = crate::crypto::random_hex(32)
+        .map_err(|e| invalid(format!("cannot make a development key: {e}")))?;
     write_private_file(path, &key).map_err(|source| ConfigError::Write {
         path: path.to_owned(),
         source,
@@ -589,7 +590,7 @@ mod tests {
     fn temp_dir(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!(
             "pattmayne-config-{name}-{}",
-            crate::crypto::random_hex(6)
+            crate::crypto::random_hex(6).unwrap()
         ));
         std::fs::create_dir_all(&dir).ok();
         dir

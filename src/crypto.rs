@@ -15,40 +15,40 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::resources::TOKEN_BYTES;
 
-/// `n` random bytes from the operating system's CSPRNG.
-pub fn random_bytes(n: usize) -> Vec<u8> {
-    let mut buf = vec![0u8; n];
-    // aws-lc's RNG does not fail on supported platforms; if it ever did, an
-    // all-zero buffer must not be used, so fall back to the OS directly.
-    if rand::fill(&mut buf).is_err() {
-        fill_from_os(&mut buf);
-    }
-    buf
+/// Why a cryptographic operation could not be done. Neither has a
+/// fallback: a secret drawn from a failed generator, or a secret left in
+/// plain text because encryption failed, is worse than a refused request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CryptoError {
+    #[error("the random number generator failed")]
+    Random,
+    #[error("encryption failed")]
+    Seal,
 }
 
-fn fill_from_os(buf: &mut [u8]) {
-    use std::io::Read;
-    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
-        let _ = f.read_exact(buf);
-    }
+/// `n` random bytes from aws-lc's CSPRNG (seeded by the operating system).
+pub fn random_bytes(n: usize) -> Result<Vec<u8>, CryptoError> {
+    let mut buf = vec![0u8; n];
+    rand::fill(&mut buf).map_err(|_| CryptoError::Random)?;
+    Ok(buf)
 }
 
 /// A random URL-safe token of `bytes` random bytes (base64url, no padding).
-pub fn random_token_of(bytes: usize) -> String {
-    URL_SAFE_NO_PAD.encode(random_bytes(bytes))
+pub fn random_token_of(bytes: usize) -> Result<String, CryptoError> {
+    Ok(URL_SAFE_NO_PAD.encode(random_bytes(bytes)?))
 }
 
 /// A random opaque token with 256 bits of entropy.
-pub fn random_token() -> String {
+pub fn random_token() -> Result<String, CryptoError> {
     random_token_of(TOKEN_BYTES)
 }
 
 /// `bytes` random bytes as lowercase hex.
-pub fn random_hex(bytes: usize) -> String {
-    random_bytes(bytes)
+pub fn random_hex(bytes: usize) -> Result<String, CryptoError> {
+    Ok(random_bytes(bytes)?
         .iter()
         .map(|b| format!("{b:02x}"))
-        .collect()
+        .collect())
 }
 
 /// A random UUID (v4) string: ids that are public but must not be guessable or sequential.
@@ -157,20 +157,17 @@ impl Keys {
     }
 
     /// Encrypts `plaintext`, bound to `context` (e.g. the row it belongs to).
-    pub fn seal(&self, context: &str, plaintext: &[u8]) -> String {
-        let nonce_bytes = random_bytes(aead::NONCE_LEN);
-        let mut nonce = [0u8; aead::NONCE_LEN];
-        nonce.copy_from_slice(&nonce_bytes);
+    pub fn seal(&self, context: &str, plaintext: &[u8]) -> Result<String, CryptoError> {
+        let nonce_bytes = random_bytes(aead::NONCE_LEN)?;
+        let nonce =
+            aead::Nonce::try_assume_unique_for_key(&nonce_bytes).map_err(|_| CryptoError::Seal)?;
         let mut in_out = plaintext.to_vec();
-        // Sealing only fails for absurd lengths (> 64 GiB).
-        let _ = self.sealing.seal_in_place_append_tag(
-            aead::Nonce::assume_unique_for_key(nonce),
-            aead::Aad::from(context.as_bytes()),
-            &mut in_out,
-        );
-        let mut out = nonce.to_vec();
+        self.sealing
+            .seal_in_place_append_tag(nonce, aead::Aad::from(context.as_bytes()), &mut in_out)
+            .map_err(|_| CryptoError::Seal)?;
+        let mut out = nonce_bytes;
         out.extend_from_slice(&in_out);
-        STANDARD.encode(out)
+        Ok(STANDARD.encode(out))
     }
 
     /// Decrypts what [`Keys::seal`] produced for the same `context`.
@@ -207,7 +204,7 @@ mod tests {
     #[test]
     fn sealed_secret_opens_only_with_same_key_and_context() {
         let k = keys(&"a".repeat(40));
-        let sealed = k.seal("client:abc", b"jwt secret");
+        let sealed = k.seal("client:abc", b"jwt secret").unwrap();
         assert_eq!(k.open("client:abc", &sealed).unwrap(), b"jwt secret");
         assert!(k.open("client:other", &sealed).is_err());
         assert!(keys(&"b".repeat(40)).open("client:abc", &sealed).is_err());
@@ -227,9 +224,9 @@ mod tests {
 
     #[test]
     fn tokens_are_long_and_distinct() {
-        let a = random_token();
+        let a = random_token().unwrap();
         assert_eq!(a.len(), 43);
-        assert_ne!(a, random_token());
+        assert_ne!(a, random_token().unwrap());
         assert_ne!(hash_token(&a), a);
     }
 }

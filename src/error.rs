@@ -26,6 +26,12 @@ pub enum AppError {
     Internal(#[from] anyhow::Error),
 }
 
+impl From<crate::crypto::CryptoError> for AppError {
+    fn from(err: crate::crypto::CryptoError) -> Self {
+        AppError::internal(err.to_string())
+    }
+}
+
 /// Shorthand for results in handlers and domain code.
 pub type AppResult<T> = Result<T, AppError>;
 

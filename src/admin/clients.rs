@@ -86,7 +86,7 @@ const ONE_TIME_CONTEXT: &str = "one-time-credentials";
 async fn keep_once(state: &AppState, admin: &AdminUser, shown: &OneTime) -> AppResult<()> {
     let json = serde_json::to_vec(shown)
         .map_err(|e| AppError::internal(format!("one-time credentials: {e}")))?;
-    let sealed = state.keys.seal(ONE_TIME_CONTEXT, &json);
+    let sealed = state.keys.seal(ONE_TIME_CONTEXT, &json)?;
     admin
         .me
         .session

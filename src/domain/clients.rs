@@ -144,18 +144,23 @@ pub async fn create(
 ) -> AppResult<(ClientSite, ClientCredentials)> {
     let name = validate_name(name).map_err(AppError::BadRequest)?;
     let uris = validate_uris(redirect_uris, allow_http)?;
-    let client_id = random_token_of(16);
-    let client_secret = random_token();
-    let jwt_secret = (alg == TokenAlg::HS256).then(|| random_token_of(48));
+    let client_id = random_token_of(16)?;
+    let client_secret = random_token()?;
+    let jwt_secret = match alg {
+        TokenAlg::HS256 => Some(random_token_of(48)?),
+        _ => None,
+    };
+    let jwt_secret_enc = match &jwt_secret {
+        Some(s) => Some(keys.seal(&sealing_context(&client_id), s.as_bytes())?),
+        None => None,
+    };
     let txn = db.begin().await?;
     client::ActiveModel {
         client_id: Set(client_id.clone()),
         name: Set(name.clone()),
         secret_hash: Set(hash_token(&client_secret)),
         token_alg: Set(alg.as_str().to_owned()),
-        jwt_secret_enc: Set(jwt_secret
-            .as_ref()
-            .map(|s| keys.seal(&sealing_context(&client_id), s.as_bytes()))),
+        jwt_secret_enc: Set(jwt_secret_enc),
         enabled: Set(true),
         created_at: Set(now),
         updated_at: Set(now),
@@ -382,7 +387,7 @@ pub async fn rotate_secret(
     client_id: &str,
     now: i64,
 ) -> AppResult<String> {
-    let secret = random_token();
+    let secret = random_token()?;
     let found = client::Entity::update_many()
         .col_expr(client::Column::SecretHash, Expr::value(hash_token(&secret)))
         .col_expr(client::Column::UpdatedAt, Expr::value(now))

@@ -78,7 +78,7 @@ impl Passwords {
     async fn dummy_hash(&self) -> AppResult<String> {
         self.dummy_hash
             .get_or_try_init(|| async {
-                let random = SecretString::from(crate::crypto::random_token());
+                let random = SecretString::from(crate::crypto::random_token()?);
                 self.hash(&random).await
             })
             .await

@@ -64,21 +64,21 @@ impl AccessClaims {
         preferred_username: &str,
         iat: i64,
         exp: i64,
-    ) -> Self {
+    ) -> Result<Self, crate::crypto::CryptoError> {
         let mut claims = AccessClaims {
             iss: issuer.to_owned(),
             sub: sub.to_owned(),
             aud: aud.to_owned(),
             exp,
             iat,
-            jti: random_token_of(12),
+            jti: random_token_of(12)?,
             sid: sid.to_owned(),
             scope: scope.to_owned(),
             preferred_username: preferred_username.to_owned(),
         };
         let tag = claims.tag(keys);
         claims.jti = format!("{}.{tag}", claims.jti);
-        claims
+        Ok(claims)
     }
 
     fn tag(&self, keys: &Keys) -> String {
@@ -332,7 +332,7 @@ async fn generate(
     alg: TokenAlg,
     now: i64,
 ) -> AppResult<signing_key::Model> {
-    let kid = random_token_of(12);
+    let kid = random_token_of(12)?;
     let fail =
         |e: aws_lc_rs::error::Unspecified| AppError::internal(format!("key generation: {e}"));
     let (der, jwk) = match alg {
@@ -370,7 +370,7 @@ async fn generate(
     let row = signing_key::ActiveModel {
         kid: Set(kid.clone()),
         alg: Set(alg.as_str().to_owned()),
-        private_key_enc: Set(keys.seal(&sealing_context(&kid), &der)),
+        private_key_enc: Set(keys.seal(&sealing_context(&kid), &der)?),
         public_jwk: Set(jwk.to_string()),
         created_at: Set(now),
         retired_at: Set(None),

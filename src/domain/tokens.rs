@@ -41,6 +41,7 @@ use crate::db::stmt;
 use crate::domain::audit;
 use crate::domain::clients::{JOINED_CLIENT_COLUMNS, JoinedClient};
 use crate::entities::{authorization_code, client, refresh_token, sso_session, user};
+use crate::error::AppResult;
 use crate::resources::AUTHORIZATION_CODE_TTL_SECS;
 
 /// The longest chain of rotations a presented token is walked along to find
@@ -95,12 +96,8 @@ pub struct NewCode {
 }
 
 /// Stores a new code and returns it (the only time it exists in plain text).
-pub async fn issue_code(
-    db: &impl ConnectionTrait,
-    new: NewCode,
-    now: i64,
-) -> Result<String, DbErr> {
-    let code = random_token();
+pub async fn issue_code(db: &impl ConnectionTrait, new: NewCode, now: i64) -> AppResult<String> {
+    let code = random_token()?;
     authorization_code::ActiveModel {
         code_hash: Set(hash_token(&code)),
         client_id: Set(new.client_id),

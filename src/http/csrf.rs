@@ -16,9 +16,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 use crate::crypto::{Keys, constant_time_eq, random_token};
+use crate::error::AppError;
 use crate::resources::cookies;
 use crate::state::AppState;
 
@@ -59,9 +60,17 @@ pub async fn cookie(State(state): State<AppState>, mut request: Request, next: N
             && v.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     });
+    let fresh = existing.is_none();
+    let value = match existing {
+        Some(value) => value,
+        None => match random_token() {
+            Ok(value) => value,
+            Err(err) => return AppError::from(err).into_response(),
+        },
+    };
     let seed = CsrfCookie {
-        fresh: existing.is_none(),
-        value: existing.unwrap_or_else(random_token),
+        fresh,
+        value,
         used: Arc::default(),
     };
     request.extensions_mut().insert(seed.clone());

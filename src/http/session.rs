@@ -106,7 +106,7 @@ impl WebSession {
             .await
             .map_err(store_err)?;
         self.session
-            .insert(session_keys::CSRF_TOKEN, random_token())
+            .insert(session_keys::CSRF_TOKEN, random_token()?)
             .await
             .map_err(store_err)?;
         let expiry = OffsetDateTime::from_unix_timestamp(sso.expires_at)

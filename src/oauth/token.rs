@@ -19,6 +19,7 @@ use crate::domain::signing::{AccessClaims, Typ};
 use crate::domain::sso;
 use crate::domain::tokens::{self, GrantError, IssuedRefresh, Rotated};
 use crate::entities::client;
+use crate::error::AppError;
 use crate::http::OAuthError;
 use crate::metrics::inc;
 use crate::oauth::answer;
@@ -285,7 +286,8 @@ async fn respond(
         person.username,
         now,
         exp,
-    );
+    )
+    .map_err(AppError::from)?;
     let access_token = state
         .signer
         .sign_for_client(&state.db, &state.keys, client, &claims, now)

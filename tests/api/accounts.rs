@@ -812,8 +812,14 @@ async fn healthz_stays_fast_while_logins_hash_in_parallel() {
 #[tokio::test]
 async fn passwords_are_never_stored_or_logged_in_plain_text() {
     let app = spawn_app().await;
-    let secret = format!("unique-password-{}", pattmayne_auth::crypto::random_hex(8));
-    let wrong = format!("unique-wrong-{}", pattmayne_auth::crypto::random_hex(8));
+    let secret = format!(
+        "unique-password-{}",
+        pattmayne_auth::crypto::random_hex(8).unwrap()
+    );
+    let wrong = format!(
+        "unique-wrong-{}",
+        pattmayne_auth::crypto::random_hex(8).unwrap()
+    );
     let res = register(
         &app,
         &app.client,

@@ -61,7 +61,7 @@ async fn start_browser() -> (Driver, Client) {
     );
     let profile = std::env::temp_dir().join(format!(
         "pattmayne-chrome-{}",
-        pattmayne_auth::crypto::random_hex(6)
+        pattmayne_auth::crypto::random_hex(6).unwrap()
     ));
     let caps = json!({
         "goog:chromeOptions": {

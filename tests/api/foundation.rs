@@ -232,7 +232,7 @@ fn bin() -> Command {
 fn temp_dir() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "pattmayne-bin-{}",
-        pattmayne_auth::crypto::random_hex(6)
+        pattmayne_auth::crypto::random_hex(6).unwrap()
     ));
     std::fs::create_dir_all(&dir).unwrap();
     dir

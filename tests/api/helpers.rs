@@ -60,7 +60,10 @@ pub fn captured_logs() -> String {
 pub async fn fresh_database_url() -> (String, Option<PgDatabase>) {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(admin_url) if admin_url.starts_with("postgres") => {
-            let name = format!("pattmayne_test_{}", pattmayne_auth::crypto::random_hex(8));
+            let name = format!(
+                "pattmayne_test_{}",
+                pattmayne_auth::crypto::random_hex(8).unwrap()
+            );
             let admin = Database::connect(&admin_url)
                 .await
                 .expect("connect to TEST_DATABASE_URL");
@@ -76,7 +79,10 @@ pub async fn fresh_database_url() -> (String, Option<PgDatabase>) {
         _ => {
             let dir = std::env::temp_dir().join("pattmayne-auth-tests");
             std::fs::create_dir_all(&dir).expect("temp dir");
-            let file = dir.join(format!("{}.db", pattmayne_auth::crypto::random_hex(8)));
+            let file = dir.join(format!(
+                "{}.db",
+                pattmayne_auth::crypto::random_hex(8).unwrap()
+            ));
             (format!("sqlite://{}?mode=rwc", file.display()), None)
         }
     }
@@ -369,7 +375,7 @@ pub struct TestClient {
 
 /// A PKCE verifier and its S256 challenge.
 pub fn pkce_pair() -> (String, String) {
-    let verifier = pattmayne_auth::crypto::random_token_of(48);
+    let verifier = pattmayne_auth::crypto::random_token_of(48).unwrap();
     let challenge = pattmayne_auth::crypto::sha256_b64url(verifier.as_bytes());
     (verifier, challenge)
 }
