@@ -9,10 +9,8 @@ use pattmayne_auth::entities::{ip_throttle, sso_session, user};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::helpers::{
-    TestApp, captured_logs, csrf_from, session_cookie, spawn_app, spawn_app_with,
+    PASSWORD, TestApp, captured_logs, csrf_from, session_cookie, spawn_app, spawn_app_with,
 };
-
-const PASSWORD: &str = "correct horse battery staple";
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
@@ -869,119 +867,6 @@ async fn oversized_form_gets_413_and_wrong_content_type_a_4xx_page() {
         .unwrap();
     assert!(res.status().is_client_error());
     assert!(res.text().await.unwrap().contains("<!doctype html>"));
-}
-
-#[tokio::test]
-async fn cli_creates_an_admin_and_lists_and_lifts_suspensions() {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    let (url, _pg) = crate::helpers::fresh_database_url().await;
-    let bin = env!("CARGO_BIN_EXE_pattmayne-auth");
-    let dir = std::env::temp_dir();
-    let run = |args: &[&str], stdin: Option<&str>| {
-        let mut child = Command::new(bin)
-            .args(args)
-            .env("DATABASE_URL", &url)
-            .env("AUTH_DATA_DIR", &dir)
-            .env("AUTH_ARGON2_MEMORY_KIB", "1024")
-            .env("AUTH_ARGON2_ITERATIONS", "1")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        if let Some(input) = stdin {
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(input.as_bytes())
-                .unwrap();
-        }
-        child.wait_with_output().unwrap()
-    };
-    let out = run(
-        &[
-            "user",
-            "create",
-            "--username",
-            "root",
-            "--email",
-            "root@example.com",
-            "--password-stdin",
-            "--admin",
-        ],
-        Some(&format!("{PASSWORD}\n")),
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("created admin user root"));
-    let dup = run(
-        &[
-            "user",
-            "create",
-            "--username",
-            "root",
-            "--email",
-            "x@example.com",
-            "--password-stdin",
-        ],
-        Some(&format!("{PASSWORD}\n")),
-    );
-    assert!(!dup.status.success());
-    assert_eq!(
-        String::from_utf8_lossy(&dup.stderr)
-            .lines()
-            .filter(|l| !l.contains("WARN"))
-            .count(),
-        1
-    );
-
-    // Suspend an address through the domain, then list and lift it by CLI.
-    let db = sea_orm::Database::connect(&url).await.unwrap();
-    let admin = user::Entity::find().one(&db).await.unwrap().unwrap();
-    assert!(admin.is_admin);
-    let policy = throttle::Policy {
-        max_failures: 5,
-        window_secs: 900,
-        suspension_secs: 900,
-        account_max_failures: 10,
-    };
-    throttle::record_failure(
-        &db,
-        "192.0.2.44",
-        policy,
-        pattmayne_auth::clock::system_now(),
-    )
-    .await
-    .unwrap();
-    throttle::suspend(
-        &db,
-        "192.0.2.44",
-        policy,
-        pattmayne_auth::clock::system_now(),
-    )
-    .await
-    .unwrap();
-    let list = run(&["suspension", "list"], None);
-    assert!(String::from_utf8_lossy(&list.stdout).contains("192.0.2.44"));
-    let lift = run(&["suspension", "lift", "192.0.2.44"], None);
-    assert!(
-        lift.status.success(),
-        "{}",
-        String::from_utf8_lossy(&lift.stderr)
-    );
-    let list = run(&["suspension", "list"], None);
-    assert!(String::from_utf8_lossy(&list.stdout).contains("no suspensions in force"));
-    assert!(
-        !run(&["suspension", "lift", "not-an-ip"], None)
-            .status
-            .success()
-    );
-    db.close().await.unwrap();
 }
 
 #[tokio::test]

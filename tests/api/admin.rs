@@ -5,9 +5,7 @@ use pattmayne_auth::domain::clients::TokenAlg;
 use pattmayne_auth::entities::{audit_log, client, refresh_token, user};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
-use crate::helpers::{TestApp, csrf_from, spawn_app};
-
-const PASSWORD: &str = "correct horse battery staple";
+use crate::helpers::{PASSWORD, TestApp, csrf_from, spawn_app};
 
 async fn admin_app() -> (TestApp, user::Model) {
     let app = spawn_app().await;

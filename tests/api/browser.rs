@@ -13,9 +13,8 @@ use std::time::Duration;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{PASSWORD, spawn_app};
 
-const PASSWORD: &str = "correct horse battery staple";
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 

@@ -7,10 +7,16 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use clap::Parser;
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use pattmayne_auth::cli::Cli;
 use pattmayne_auth::config::Config;
+use pattmayne_auth::domain::signing::AccessClaims;
+use pattmayne_auth::entities::refresh_token;
 use pattmayne_auth::state::AppState;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use sea_orm::{ConnectionTrait, Database};
+use serde_json::Value;
 use tokio::net::TcpListener;
 
 /// The password every test account uses.
@@ -525,4 +531,95 @@ impl TestApp {
         let tokens = self.exchange(client, &code, &verifier).await;
         (browser, tokens)
     }
+}
+
+// Token helpers shared by the OAuth tests.
+
+pub fn hs256(app: &TestApp, client: &TestClient, token: &str) -> AccessClaims {
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.set_audience(&[&client.client_id]);
+    validation.set_issuer(&[&app.state.config.issuer]);
+    let key =
+        DecodingKey::from_secret(client.jwt_secret.as_ref().expect("HS256 client").as_bytes())
+            .unwrap();
+    jsonwebtoken::decode::<AccessClaims>(token, &key, &validation)
+        .expect("valid HS256 access token")
+        .claims
+}
+
+pub async fn with_jwks<T: serde::de::DeserializeOwned>(
+    app: &TestApp,
+    token: &str,
+    alg: Algorithm,
+    audience: &str,
+) -> T {
+    let header = jsonwebtoken::decode_header(token).unwrap();
+    assert_eq!(header.alg, alg);
+    let jwks: JwkSet = app.get("/oauth2/jwks").await.json().await.unwrap();
+    let jwk = jwks
+        .find(header.kid.as_deref().expect("kid"))
+        .expect("key published");
+    let mut validation = Validation::new(alg);
+    validation.set_audience(&[audience]);
+    validation.set_issuer(&[&app.state.config.issuer]);
+    jsonwebtoken::decode::<T>(token, &DecodingKey::from_jwk(jwk).unwrap(), &validation)
+        .expect("valid signature")
+        .claims
+}
+
+pub async fn live_tokens(
+    app: &TestApp,
+    user_id: &str,
+    client: &TestClient,
+) -> Vec<refresh_token::Model> {
+    refresh_token::Entity::find()
+        .filter(refresh_token::Column::UserId.eq(user_id))
+        .filter(refresh_token::Column::ClientId.eq(client.client_id.as_str()))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .all(&app.state.db)
+        .await
+        .unwrap()
+}
+
+/// A refresh grant sent on its own connection, in the background:
+/// (status, JSON body).
+pub fn spawn_refresh(
+    app: &TestApp,
+    client: &TestClient,
+    token: &str,
+) -> tokio::task::JoinHandle<(u16, Value)> {
+    let http = app.new_client(None);
+    let url = app.url("/oauth2/token");
+    let (id, secret, token) = (
+        client.client_id.clone(),
+        client.client_secret.clone(),
+        token.to_owned(),
+    );
+    tokio::spawn(async move {
+        let res = http
+            .post(url)
+            .basic_auth(id, Some(secret))
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", token.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        (res.status().as_u16(), res.json::<Value>().await.unwrap())
+    })
+}
+
+/// Refreshes `token`, which must succeed, and returns its successor.
+pub async fn refreshed(app: &TestApp, client: &TestClient, token: &str) -> String {
+    let res = app.refresh(client, token).await;
+    assert_eq!(res.status(), 200);
+    s(&res.json().await.unwrap(), "refresh_token")
+}
+
+pub fn s(v: &Value, key: &str) -> String {
+    v[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("{key} missing in {v}"))
+        .to_owned()
 }

@@ -5,9 +5,7 @@ use pattmayne_auth::domain::clients::TokenAlg;
 use pattmayne_auth::entities::{client, user};
 use sea_orm::{EntityTrait, PaginatorTrait};
 
-use crate::helpers::spawn_app;
-
-const PASSWORD: &str = "correct horse battery staple";
+use crate::helpers::{PASSWORD, spawn_app};
 
 #[tokio::test]
 async fn hostile_requests_never_get_a_server_error() {

@@ -13,10 +13,9 @@ use sea_orm::{ColumnTrait, Database, DatabaseConnection, EntityTrait, QueryFilte
 use secrecy::SecretString;
 use serde_json::Value;
 
-use crate::helpers::{csrf_from, fresh_database_url, location_params, pkce_pair};
+use crate::helpers::{PASSWORD, csrf_from, fresh_database_url, location_params, pkce_pair};
 
 const SECRET_KEY: &str = "two-instances-share-this-secret-key-0123456789";
-const PASSWORD: &str = "correct horse battery staple";
 const REDIRECT: &str = "https://game.example/callback";
 
 struct Instance {

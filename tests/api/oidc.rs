@@ -4,16 +4,7 @@ use jsonwebtoken::jwk::JwkSet;
 use pattmayne_auth::domain::clients::TokenAlg;
 use serde_json::Value;
 
-use crate::helpers::{TestApp, TestClient, pkce_pair, spawn_app};
-
-const PASSWORD: &str = "correct horse battery staple";
-
-fn s(v: &Value, key: &str) -> String {
-    v[key]
-        .as_str()
-        .unwrap_or_else(|| panic!("{key} missing in {v}"))
-        .to_owned()
-}
+use crate::helpers::{PASSWORD, TestApp, TestClient, pkce_pair, s, spawn_app};
 
 async fn tokens_with_scope(
     app: &TestApp,

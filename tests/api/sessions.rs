@@ -16,20 +16,14 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::Value;
 
 use crate::helpers::{
-    PASSWORD, TestApp, TestClient, csrf_from, location_params, pkce_pair, spawn_app, spawn_app_with,
+    PASSWORD, TestApp, TestClient, csrf_from, location_params, pkce_pair, s, spawn_app,
+    spawn_app_with,
 };
 
 const FIREFOX_ON_LINUX: &str =
     "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 const SAFARI_ON_IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) \
     AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
-
-fn s(v: &Value, key: &str) -> String {
-    v[key]
-        .as_str()
-        .unwrap_or_else(|| panic!("{key} missing in {v}"))
-        .to_owned()
-}
 
 /// A JWT's claims, read without verifying (the tests that verify are elsewhere).
 fn claims_of(jwt: &str) -> Value {
