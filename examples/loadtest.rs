@@ -45,6 +45,7 @@ struct Server {
     base: String,
     env: Vec<(String, String)>,
     pg_admin: Option<(String, String)>,
+    sqlite_file: Option<std::path::PathBuf>,
 }
 
 impl Drop for Server {
@@ -67,6 +68,7 @@ fn free_port() -> u16 {
 
 async fn start(db: &str, argon2_owasp: bool) -> Server {
     let port = free_port();
+    let mut sqlite_file = None;
     let (url, pg_admin) = if db == "postgres" {
         let admin = std::env::var("BENCH_PG_URL")
             // Plain TCP, as to a database on the same host or a private
@@ -93,7 +95,9 @@ async fn start(db: &str, argon2_owasp: bool) -> Server {
     } else {
         let file =
             std::env::temp_dir().join(format!("pattmayne-bench-{}-{port}.db", std::process::id()));
-        (format!("sqlite://{}?mode=rwc", file.display()), None)
+        let url = format!("sqlite://{}?mode=rwc", file.display());
+        sqlite_file = Some(file);
+        (url, None)
     };
     let mut env: Vec<(String, String)> = vec![
         ("DATABASE_URL".into(), url),
@@ -127,6 +131,7 @@ async fn start(db: &str, argon2_owasp: bool) -> Server {
         base: format!("http://127.0.0.1:{port}"),
         env,
         pg_admin,
+        sqlite_file,
     };
     let http = reqwest::Client::new();
     for _ in 0..200 {
@@ -149,6 +154,11 @@ impl Server {
             conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                 .await
                 .ok();
+        }
+        if let Some(path) = self.sqlite_file.take() {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
         }
     }
 

@@ -587,13 +587,31 @@ mod tests {
         Config::from_settings(cli.settings)
     }
 
-    fn temp_dir(name: &str) -> PathBuf {
+    /// A directory of the test's own, removed when dropped.
+    struct TempDir(PathBuf);
+
+    impl TempDir {
+        fn to_str(&self) -> Option<&str> {
+            self.0.to_str()
+        }
+        fn join(&self, name: &str) -> PathBuf {
+            self.0.join(name)
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn temp_dir(name: &str) -> TempDir {
         let dir = std::env::temp_dir().join(format!(
             "pattmayne-config-{name}-{}",
             crate::crypto::random_hex(6).unwrap()
         ));
         std::fs::create_dir_all(&dir).ok();
-        dir
+        TempDir(dir)
     }
 
     #[test]

@@ -18,12 +18,15 @@ use crate::helpers::{PASSWORD, spawn_app};
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
-struct Driver(Child);
+/// ChromeDriver, and the browser profile it runs with (removed after it).
+struct Driver(Child, Option<crate::helpers::TempDir>);
 
 impl Drop for Driver {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+        // The test closed its browser session first, so the profile is free.
+        self.1.take();
     }
 }
 
@@ -57,11 +60,12 @@ async fn start_browser() -> (Driver, Client) {
             .stderr(Stdio::null())
             .spawn()
             .expect("start chromedriver"),
+        None,
     );
-    let profile = std::env::temp_dir().join(format!(
-        "pattmayne-chrome-{}",
-        pattmayne_auth::crypto::random_hex(6).unwrap()
-    ));
+    let profile = crate::helpers::TempDir::new("pattmayne-chrome");
+    let user_data_dir = format!("--user-data-dir={}", profile.path().display());
+    let mut driver = driver;
+    driver.1 = Some(profile);
     let caps = json!({
         "goog:chromeOptions": {
             "binary": CHROMIUM,
@@ -69,7 +73,7 @@ async fn start_browser() -> (Driver, Client) {
                 "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--disable-quic", "--window-size=1280,900",
-                format!("--user-data-dir={}", profile.display()),
+                user_data_dir,
             ]
         }
     });

@@ -229,13 +229,8 @@ fn bin() -> Command {
     cmd
 }
 
-fn temp_dir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "pattmayne-bin-{}",
-        pattmayne_auth::crypto::random_hex(6).unwrap()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn temp_dir() -> crate::helpers::TempDir {
+    crate::helpers::TempDir::new("pattmayne-bin")
 }
 
 #[tokio::test]
@@ -327,9 +322,10 @@ fn assert_one_line_failure(out: &std::process::Output, needle: &str) {
 
 #[test]
 fn malformed_database_url_exits_with_one_line() {
+    let data_dir = temp_dir();
     let out = bin()
         .env("DATABASE_URL", "mysql://nope")
-        .env("AUTH_DATA_DIR", temp_dir())
+        .env("AUTH_DATA_DIR", &data_dir)
         .output()
         .unwrap();
     assert_one_line_failure(&out, "DATABASE_URL");
@@ -337,11 +333,12 @@ fn malformed_database_url_exits_with_one_line() {
 
 #[test]
 fn unreachable_database_exits_with_one_line_after_bounded_retries() {
+    let data_dir = temp_dir();
     let started = Instant::now();
     let out = bin()
         .env("DATABASE_URL", "postgres://root@127.0.0.1:1/nothing")
         .env("DATABASE_CONNECT_TIMEOUT_SECS", "2")
-        .env("AUTH_DATA_DIR", temp_dir())
+        .env("AUTH_DATA_DIR", &data_dir)
         .output()
         .unwrap();
     assert_one_line_failure(&out, "not answering");
@@ -350,9 +347,10 @@ fn unreachable_database_exits_with_one_line_after_bounded_retries() {
 
 #[test]
 fn https_public_url_without_secret_key_refuses_to_start() {
+    let data_dir = temp_dir();
     let out = bin()
         .env("AUTH_PUBLIC_URL", "https://auth.example.com")
-        .env("AUTH_DATA_DIR", temp_dir())
+        .env("AUTH_DATA_DIR", &data_dir)
         .output()
         .unwrap();
     assert_one_line_failure(&out, "AUTH_SECRET_KEY");

@@ -4,6 +4,7 @@
 
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use clap::Parser;
@@ -62,8 +63,47 @@ pub fn captured_logs() -> String {
     String::from_utf8_lossy(&logs).into_owned()
 }
 
-/// A fresh database URL: a new SQLite file, or a new PostgreSQL database.
-pub async fn fresh_database_url() -> (String, Option<PgDatabase>) {
+/// A directory of the test's own under the system's temp dir, removed with
+/// everything in it when dropped.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(prefix: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "{prefix}-{}",
+            pattmayne_auth::crypto::random_hex(8).unwrap()
+        ));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        TempDir(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for TempDir {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.0.as_os_str()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A fresh database URL: a new SQLite file, or a new PostgreSQL database;
+/// the guard removes it when the test ends.
+pub async fn fresh_database_url() -> (String, Option<TestDatabase>) {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(admin_url) if admin_url.starts_with("postgres") => {
             let name = format!(
@@ -80,30 +120,37 @@ pub async fn fresh_database_url() -> (String, Option<PgDatabase>) {
             admin.close().await.ok();
             let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
             url.set_path(&name);
-            (url.to_string(), Some(PgDatabase { admin_url, name }))
+            (
+                url.to_string(),
+                Some(TestDatabase::Postgres { admin_url, name }),
+            )
         }
         _ => {
-            let dir = std::env::temp_dir().join("pattmayne-auth-tests");
-            std::fs::create_dir_all(&dir).expect("temp dir");
-            let file = dir.join(format!(
-                "{}.db",
-                pattmayne_auth::crypto::random_hex(8).unwrap()
-            ));
-            (format!("sqlite://{}?mode=rwc", file.display()), None)
+            let dir = TempDir::new("pattmayne-auth-test-db");
+            let file = dir.path().join("test.db");
+            let url = format!("sqlite://{}?mode=rwc", file.display());
+            (url, Some(TestDatabase::Sqlite(dir)))
         }
     }
 }
 
-/// A per-test PostgreSQL database, dropped when the test ends.
-pub struct PgDatabase {
-    admin_url: String,
-    name: String,
+/// A per-test database, removed when the test ends: a PostgreSQL database
+/// (dropped), or the directory of an SQLite file and its WAL.
+pub enum TestDatabase {
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
+    /// Held for its drop, which removes the file.
+    Sqlite(#[allow(dead_code)] TempDir),
 }
 
-impl Drop for PgDatabase {
+impl Drop for TestDatabase {
     fn drop(&mut self) {
-        let admin_url = self.admin_url.clone();
-        let name = self.name.clone();
+        let TestDatabase::Postgres { admin_url, name } = self else {
+            return; // the TempDir removes itself
+        };
+        let (admin_url, name) = (admin_url.clone(), name.clone());
         // Drop runs inside the test's runtime; use a thread with its own.
         let _ = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
@@ -162,7 +209,7 @@ pub struct TestApp {
     /// Cookie-keeping client that does not follow redirects.
     pub client: reqwest::Client,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    _pg: Option<PgDatabase>,
+    _pg: Option<TestDatabase>,
 }
 
 impl TestApp {
@@ -225,7 +272,7 @@ pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
 
 /// Starts a server on an existing database (which it migrates), keeping
 /// `pg` (the per-test PostgreSQL database) alive as long as the server.
-pub async fn spawn_app_on(database_url: &str, pg: Option<PgDatabase>, extra: &[&str]) -> TestApp {
+pub async fn spawn_app_on(database_url: &str, pg: Option<TestDatabase>, extra: &[&str]) -> TestApp {
     init_logs();
     let config = test_config(database_url, extra);
     // A clock that stands still until a test moves it: no test sleeps to
