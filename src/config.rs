@@ -143,6 +143,15 @@ pub struct Settings {
           value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set)]
     pub allow_http_redirect_uris: bool,
 
+    /// The server's name on every page (the header, titles, mails).
+    #[arg(long, env = "AUTH_SITE_NAME", default_value = "Pattmayne Auth")]
+    pub site_name: String,
+
+    /// A logo for the header of every page: a PNG, JPEG, WebP or SVG file of
+    /// at most 256 KiB. [default: none, the name alone]
+    #[arg(long, env = "AUTH_SITE_LOGO_FILE")]
+    pub site_logo_file: Option<PathBuf>,
+
     /// Bearer token that `GET /metrics` asks for. Unset: `/metrics` answers
     /// loopback clients only.
     #[arg(long, env = "AUTH_METRICS_TOKEN", hide_env_values = true)]
@@ -191,6 +200,8 @@ pub struct Config {
     pub audit_retention_days: i64,
     pub allow_http_redirect_uris: bool,
     pub metrics_token: Option<SecretString>,
+    pub site_name: String,
+    pub site_logo: Option<crate::domain::branding::Logo>,
     pub log_format: LogFormat,
 }
 
@@ -369,6 +380,11 @@ impl Config {
                 audit_retention_days: s.audit_retention_days,
                 allow_http_redirect_uris: s.allow_http_redirect_uris,
                 metrics_token: secret_value(s.metrics_token, s.metrics_token_file.as_deref())?,
+                site_name: site_name(&s.site_name)?,
+                site_logo: match &s.site_logo_file {
+                    Some(path) => Some(site_logo(path)?),
+                    None => None,
+                },
                 log_format: s.log_format,
             },
             warnings,
@@ -434,10 +450,41 @@ impl Config {
                     ""
                 }
             ),
+            format!("AUTH_SITE_NAME={}", self.site_name),
+            format!(
+                "AUTH_SITE_LOGO_FILE={}",
+                if self.site_logo.is_some() {
+                    "[set]"
+                } else {
+                    ""
+                }
+            ),
             format!("AUTH_LOG_FORMAT={:?}", self.log_format).to_lowercase(),
         ]
         .join("\n")
     }
+}
+
+fn site_name(raw: &str) -> Result<String, ConfigError> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > 60 || name.chars().any(char::is_control) {
+        return Err(invalid("AUTH_SITE_NAME must be 1 to 60 characters"));
+    }
+    Ok(name.to_owned())
+}
+
+fn site_logo(path: &Path) -> Result<crate::domain::branding::Logo, ConfigError> {
+    let bytes = std::fs::read(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    crate::domain::branding::Logo::from_bytes(bytes, true).map_err(|msg| {
+        invalid(format!(
+            "AUTH_SITE_LOGO_FILE {}: {}",
+            path.display(),
+            msg.english()
+        ))
+    })
 }
 
 fn positive(name: &str, value: i64) -> Result<(), ConfigError> {

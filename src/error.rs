@@ -6,20 +6,22 @@
 
 use sea_orm::{DbErr, SqlErr};
 
+use crate::i18n::Msg;
+
 /// Everything that can go wrong while serving a request.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("not found")]
     NotFound,
-    #[error("{0}")]
-    BadRequest(String),
-    #[error("{0}")]
-    Forbidden(String),
-    #[error("{0}")]
-    Conflict(String),
+    #[error("bad request: {}", .0.key)]
+    BadRequest(Msg),
+    #[error("forbidden: {}", .0.key)]
+    Forbidden(Msg),
+    #[error("conflict: {}", .0.key)]
+    Conflict(Msg),
     /// The client is suspended or throttled until this Unix time.
     #[error("too many requests")]
-    TooManyRequests { until: i64, message: String },
+    TooManyRequests { until: i64, message: Msg },
     #[error("database error: {0}")]
     Database(#[from] DbErr),
     #[error("internal error: {0}")]
@@ -36,11 +38,11 @@ impl From<crate::crypto::CryptoError> for AppError {
 pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
-    pub fn bad_request(message: impl Into<String>) -> Self {
+    pub fn bad_request(message: impl Into<Msg>) -> Self {
         AppError::BadRequest(message.into())
     }
 
-    pub fn forbidden(message: impl Into<String>) -> Self {
+    pub fn forbidden(message: impl Into<Msg>) -> Self {
         AppError::Forbidden(message.into())
     }
 
@@ -54,13 +56,13 @@ impl AppError {
     }
 
     /// The message a person may see. Never the cause of a server error.
-    pub fn public_message(&self) -> Option<String> {
+    pub fn public_message(&self) -> Option<Msg> {
         match self {
             AppError::BadRequest(m) | AppError::Forbidden(m) | AppError::Conflict(m) => {
                 Some(m.clone())
             }
             AppError::TooManyRequests { message, .. } => Some(message.clone()),
-            AppError::NotFound => Some("There is nothing at this address.".to_owned()),
+            AppError::NotFound => Some(Msg::new("error-not-found")),
             AppError::Database(_) | AppError::Internal(_) => None,
         }
     }
@@ -76,13 +78,13 @@ impl AppError {
 /// Turns unique-constraint violations into a 4xx; everything else stays a
 /// server error. (realworld-axum-sqlx's `on_constraint`, for SeaORM.)
 pub trait OnConflict<T> {
-    fn on_conflict(self, message: &str) -> AppResult<T>;
+    fn on_conflict(self, message: Msg) -> AppResult<T>;
 }
 
 impl<T> OnConflict<T> for Result<T, DbErr> {
-    fn on_conflict(self, message: &str) -> AppResult<T> {
+    fn on_conflict(self, message: Msg) -> AppResult<T> {
         self.map_err(|err| match err.sql_err() {
-            Some(SqlErr::UniqueConstraintViolation(_)) => AppError::Conflict(message.to_owned()),
+            Some(SqlErr::UniqueConstraintViolation(_)) => AppError::Conflict(message),
             _ => AppError::Database(err),
         })
     }

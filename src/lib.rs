@@ -28,6 +28,8 @@ pub mod error;
 /// Shared HTTP plumbing: client address, sessions, identity, forms, CSRF,
 /// return targets, the error presenters.
 pub mod http;
+/// Every word a person reads, in English and German (Fluent).
+pub mod i18n;
 /// Prometheus counters.
 pub mod metrics;
 /// The client-facing OAuth endpoints: authorize, token, revoke, logout, discovery, JWKS.

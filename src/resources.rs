@@ -32,6 +32,25 @@ pub mod routes {
     pub const ADMIN_USERS: &str = "/admin/users";
     pub const ADMIN_SUSPENSIONS: &str = "/admin/suspensions";
     pub const ADMIN_AUDIT: &str = "/admin/audit";
+
+    /// Choosing a language: `/language/{tag}?next=…`.
+    pub const LANGUAGE: &str = "/language/{tag}";
+    /// The server's logo (`AUTH_SITE_LOGO_FILE`).
+    pub const SITE_LOGO: &str = "/branding/logo";
+    /// A client site's logo.
+    pub const CLIENT_LOGO: &str = "/branding/clients/{id}/logo";
+    /// A client site's colours, as a stylesheet (inline styles are not
+    /// allowed by the pages' Content-Security-Policy).
+    pub const CLIENT_STYLE: &str = "/branding/clients/{id}/style.css";
+    pub const FAVICON: &str = "/favicon.ico";
+
+    pub fn client_logo(id: &str) -> String {
+        CLIENT_LOGO.replace("{id}", id)
+    }
+
+    pub fn client_style(id: &str) -> String {
+        CLIENT_STYLE.replace("{id}", id)
+    }
 }
 
 /// Paths under `/admin` that name a client site or an account.
@@ -81,6 +100,8 @@ pub mod cookies {
     pub const DEVICE: &str = "pattmayne_device";
     /// The cookie an anonymous visitor's CSRF tokens are bound to.
     pub const CSRF: &str = "pattmayne_csrf";
+    /// The language a visitor chose.
+    pub const LANG: &str = "pattmayne_lang";
 
     const HOST_SESSION: &str = "__Host-pattmayne_session";
     const HOST_DEVICE: &str = "__Host-pattmayne_device";
@@ -103,6 +124,8 @@ pub mod session_keys {
     pub const SSO_SESSION_ID: &str = "sso_session_id";
     /// A secret shown once (a new client's credentials), keyed by client_id.
     pub const ONE_TIME_SECRET: &str = "one_time_secret";
+    /// What the admin's last action did, for the next page to say.
+    pub const NOTICE: &str = "notice";
 }
 
 /// Template names.
@@ -121,6 +144,7 @@ pub mod templates {
     pub const ADMIN_SUSPENSIONS: &str = "admin/suspensions.html";
     pub const ADMIN_AUDIT: &str = "admin/audit.html";
     pub const ADMIN_CONFIRM: &str = "admin/confirm.html";
+    pub const ADMIN_USER: &str = "admin/user.html";
 }
 
 /// `Strict-Transport-Security` with an https public URL: a year.

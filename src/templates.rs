@@ -2,9 +2,11 @@
 //! helper every page renders through.
 
 use axum::response::Html;
-use minijinja::{Environment, Value};
+use minijinja::value::Kwargs;
+use minijinja::{Environment, State, Value};
 
 use crate::error::{AppError, AppResult};
+use crate::i18n::{Arg, Lang, catalog};
 
 /// Template sources, compiled into the binary so a deployment is one file.
 const SOURCES: &[(&str, &str)] = &[
@@ -52,6 +54,14 @@ const SOURCES: &[(&str, &str)] = &[
         "admin/confirm.html",
         include_str!("../templates/admin/confirm.html"),
     ),
+    (
+        "admin/client_fields.html",
+        include_str!("../templates/admin/client_fields.html"),
+    ),
+    (
+        "admin/user.html",
+        include_str!("../templates/admin/user.html"),
+    ),
 ];
 
 /// The compiled templates.
@@ -69,7 +79,10 @@ impl Templates {
         }
         env.set_formatter(html_formatter);
         env.add_filter("datetime", |ts: i64| crate::clock::format_utc(ts));
-        env.add_filter("duration", |secs: i64| crate::clock::format_duration(secs));
+        env.add_function("t", translate);
+        env.add_function("duration", |state: &State, secs: i64| {
+            catalog().duration(page_lang(state), secs)
+        });
         Ok(Templates { env })
     }
 
@@ -85,6 +98,29 @@ impl Templates {
     pub fn render(&self, name: &str, ctx: Value) -> AppResult<Html<String>> {
         self.render_string(name, ctx).map(Html)
     }
+}
+
+/// The page's language: its `lang` variable (English if it has none).
+fn page_lang(state: &State) -> Lang {
+    state
+        .lookup("lang")
+        .and_then(|v| v.as_str().and_then(Lang::from_tag))
+        .unwrap_or(Lang::En)
+}
+
+/// `t(key, name=value, …)`: the message `key` of the catalog in the page's
+/// language. Numbers stay numbers (plural forms choose by them).
+fn translate(state: &State, key: &str, kwargs: Kwargs) -> Result<String, minijinja::Error> {
+    let mut args: Vec<(&str, Arg)> = Vec::new();
+    for name in kwargs.args() {
+        let value: Value = kwargs.get(name)?;
+        let arg = match value.as_i64() {
+            Some(n) if value.kind() == minijinja::value::ValueKind::Number => Arg::Number(n),
+            _ => Arg::Text(value.to_string()),
+        };
+        args.push((name, arg));
+    }
+    Ok(catalog().text(page_lang(state), key, &args))
 }
 
 /// minijinja's formatter, with HTML escaping of the five characters that

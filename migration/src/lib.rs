@@ -9,6 +9,7 @@ mod m20261129_000001_create_schema;
 mod m20261130_000001_rotate_in_place;
 mod m20261201_000001_sessions_per_device;
 mod m20261201_000002_abuse_resistance;
+mod m20261201_000003_branding;
 
 /// Every migration of the product, in order.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000001_rotate_in_place::Migration),
             Box::new(m20261201_000001_sessions_per_device::Migration),
             Box::new(m20261201_000002_abuse_resistance::Migration),
+            Box::new(m20261201_000003_branding::Migration),
         ]
     }
 }

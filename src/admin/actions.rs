@@ -11,6 +11,7 @@ use axum::routing::get;
 use super::{ActionForm, AdminUser, Confirm};
 use crate::domain::{clients, users};
 use crate::error::{AppError, AppResult};
+use crate::i18n::Msg;
 use crate::resources::admin_paths;
 use crate::state::AppState;
 
@@ -33,11 +34,14 @@ enum Operation {
     RevokeAdmin,
 }
 
-/// What the confirmation page says; `{name}` is the site's or person's name.
+/// What the confirmation page says (message keys; `$name` is the site's
+/// or person's name).
 struct Confirmation {
     heading: &'static str,
     message: &'static str,
     button: &'static str,
+    /// Whether the action destroys something (a red button) or can be undone.
+    destructive: bool,
 }
 
 /// One row of the table.
@@ -47,6 +51,8 @@ struct Action {
     verb: &'static str,
     confirm: Option<Confirmation>,
     operation: Operation,
+    /// What the next page says was done (`$name`).
+    notice: &'static str,
 }
 
 const ACTIONS: &[Action] = &[
@@ -54,59 +60,75 @@ const ACTIONS: &[Action] = &[
         subject: Subject::Client,
         verb: "disable",
         confirm: Some(Confirmation {
-            heading: "Disable this client site?",
-            message: "“{name}” will no longer be able to sign people in or refresh their tokens until enabled again.",
-            button: "Disable",
+            heading: "confirm-client-disable-heading",
+            message: "confirm-client-disable",
+            button: "confirm-client-disable-button",
+            destructive: false,
         }),
         operation: Operation::DisableClient,
+        notice: "notice-client-disabled",
     },
     Action {
         subject: Subject::Client,
         verb: "enable",
         confirm: None,
         operation: Operation::EnableClient,
+        notice: "notice-client-enabled",
     },
     Action {
         subject: Subject::Client,
         verb: "delete",
         confirm: Some(Confirmation {
-            heading: "Delete this client site?",
-            message: "“{name}” and every refresh token issued to it will be deleted. This cannot be undone.",
-            button: "Delete",
+            heading: "confirm-client-delete-heading",
+            message: "confirm-client-delete",
+            button: "confirm-client-delete-button",
+            destructive: true,
         }),
         operation: Operation::DeleteClient,
+        notice: "notice-client-deleted",
     },
     Action {
         subject: Subject::User,
         verb: "disable",
         confirm: Some(Confirmation {
-            heading: "Disable this account?",
-            message: "{name} will be signed out everywhere, every client site's tokens for them revoked, and they cannot sign in until enabled again.",
-            button: "Disable",
+            heading: "confirm-user-disable-heading",
+            message: "confirm-user-disable",
+            button: "confirm-user-disable-button",
+            destructive: false,
         }),
         operation: Operation::DisableUser,
+        notice: "notice-user-disabled",
     },
     Action {
         subject: Subject::User,
         verb: "enable",
         confirm: None,
         operation: Operation::EnableUser,
+        notice: "notice-user-enabled",
     },
     Action {
         subject: Subject::User,
         verb: "grant-admin",
-        confirm: None,
+        confirm: Some(Confirmation {
+            heading: "confirm-user-grant-heading",
+            message: "confirm-user-grant",
+            button: "confirm-user-grant-button",
+            destructive: false,
+        }),
         operation: Operation::GrantAdmin,
+        notice: "notice-user-granted",
     },
     Action {
         subject: Subject::User,
         verb: "revoke-admin",
         confirm: Some(Confirmation {
-            heading: "Remove the admin role?",
-            message: "{name} will no longer be able to use these pages.",
-            button: "Remove admin",
+            heading: "confirm-user-revoke-heading",
+            message: "confirm-user-revoke",
+            button: "confirm-user-revoke-button",
+            destructive: false,
         }),
         operation: Operation::RevokeAdmin,
+        notice: "notice-user-revoked",
     },
 ];
 
@@ -173,7 +195,6 @@ async fn confirm(
         return Err(AppError::NotFound);
     };
     let name = action.subject.name(&state, &id).await?;
-    let message = text.message.replace("{name}", &name);
     let target = format!("{}/{}", action.subject.path(&id), action.verb);
     let back = action.subject.back(&id);
     admin
@@ -182,9 +203,15 @@ async fn confirm(
             action.subject.section(),
             Confirm {
                 heading: text.heading,
-                message: &message,
-                action: &target,
+                message: text.message,
                 button: text.button,
+                button_class: if text.destructive {
+                    "danger"
+                } else {
+                    "secondary"
+                },
+                name: &name,
+                action: &target,
                 back: &back,
             },
         )
@@ -199,12 +226,15 @@ async fn perform(
     axum::Form(form): ActionForm,
 ) -> AppResult<Response> {
     admin.check(&form.csrf_token).await?;
+    let name = action.subject.name(&state, &id).await?;
     let (db, now, handle) = (&state.db, state.clock.now(), &admin.admin);
+    let notice = Msg::new(action.notice).with("name", name);
     match action.operation {
         Operation::DisableClient => handle.set_client_enabled(db, &id, false, now).await?,
         Operation::EnableClient => handle.set_client_enabled(db, &id, true, now).await?,
         Operation::DeleteClient => {
             handle.delete_client(db, &id, now).await?;
+            admin.notify(notice).await?;
             return Ok(Redirect::to(crate::resources::routes::ADMIN_CLIENTS).into_response());
         }
         Operation::DisableUser => handle.set_user_disabled(db, &id, true, now).await?,
@@ -212,5 +242,6 @@ async fn perform(
         Operation::GrantAdmin => handle.set_user_admin(db, &id, true, now).await?,
         Operation::RevokeAdmin => handle.set_user_admin(db, &id, false, now).await?,
     }
+    admin.notify(notice).await?;
     Ok(Redirect::to(&action.subject.back(&id)).into_response())
 }

@@ -22,7 +22,8 @@ use crate::error::{AppError, AppResult};
 use crate::http::ClientIp;
 use crate::http::CsrfForm;
 use crate::http::CurrentUser;
-use crate::resources::{ADMIN_PAGE_SIZE, admin_paths, routes, templates};
+use crate::i18n::Msg;
+use crate::resources::{ADMIN_PAGE_SIZE, admin_paths, routes, session_keys, templates};
 use crate::state::AppState;
 
 /// A signed-in admin, and the handle that admin operations require.
@@ -45,13 +46,14 @@ impl FromRequestParts<AppState> for AdminUser {
             .map(|ip| ip.key());
         match Admin::authorize(&me.signed_in.user, ip) {
             Some(admin) => Ok(AdminUser { me, admin }),
-            None => Err(AppError::forbidden("This page is for administrators.").into_response()),
+            None => Err(AppError::forbidden("error-admins-only").into_response()),
         }
     }
 }
 
 impl AdminUser {
-    /// Renders an admin page with the shared context.
+    /// Renders an admin page with the shared context, and the notice of the
+    /// action just done, if any (shown once, announced to screen readers).
     async fn render(
         &self,
         state: &AppState,
@@ -59,7 +61,8 @@ impl AdminUser {
         section: &str,
         page: Value,
     ) -> AppResult<Response> {
-        let ctx = self.me.page(context! { section, ..page }).await?;
+        let notice: Option<String> = self.me.session.take(session_keys::NOTICE).await?;
+        let ctx = self.me.page(context! { section, notice, ..page }).await?;
         Ok(state.templates.render(template, ctx)?.into_response())
     }
 
@@ -68,25 +71,50 @@ impl AdminUser {
         self.me.session.verify_csrf(token).await
     }
 
-    /// A confirmation page in front of a destructive action.
+    /// Leaves a notice for the next page this admin sees ("Space Game was
+    /// disabled."), in their language.
+    async fn notify(&self, msg: Msg) -> AppResult<()> {
+        self.me
+            .session
+            .put(session_keys::NOTICE, &self.me.tr(&msg))
+            .await
+    }
+
+    /// A message in this admin's language.
+    fn tr(&self, msg: &Msg) -> String {
+        self.me.tr(msg)
+    }
+
+    /// A confirmation page in front of an action that is hard to undo.
     async fn confirm(
         &self,
         state: &AppState,
         section: &str,
         c: Confirm<'_>,
     ) -> AppResult<Response> {
-        let page = context! { heading => c.heading, message => c.message, action => c.action, button => c.button, back => c.back };
+        let page = context! {
+            heading => self.tr(&Msg::new(c.heading)),
+            message => self.tr(&Msg::new(c.message).with("name", c.name)),
+            button => self.tr(&Msg::new(c.button)),
+            button_class => c.button_class,
+            action => c.action,
+            back => c.back,
+        };
         self.render(state, templates::ADMIN_CONFIRM, section, page)
             .await
     }
 }
 
-/// What a confirmation page asks, and where its button posts.
+/// What a confirmation page asks (message keys), about what, and where its
+/// button posts.
 struct Confirm<'a> {
-    heading: &'a str,
-    message: &'a str,
+    heading: &'static str,
+    message: &'static str,
+    button: &'static str,
+    /// `danger` for what cannot be undone, `secondary` else.
+    button_class: &'static str,
+    name: &'a str,
     action: &'a str,
-    button: &'a str,
     back: &'a str,
 }
 
@@ -99,12 +127,12 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             routes::ADMIN_CLIENTS,
-            get(clients::list).post(clients::create),
+            get(clients::list).post(clients::create).layer(form_limit()),
         )
         .route(admin_paths::CLIENT_NEW, get(clients::new_form))
         .route(
             admin_paths::CLIENT,
-            get(clients::show).post(clients::update),
+            get(clients::show).post(clients::update).layer(form_limit()),
         )
         .route(admin_paths::CLIENT_CREATED, get(clients::created))
         .route(
@@ -112,10 +140,16 @@ pub fn router() -> Router<AppState> {
             get(clients::confirm_rotate).post(clients::rotate),
         )
         .route(routes::ADMIN_USERS, get(users::list))
+        .route(admin_paths::USER, get(users::show))
         .route(routes::ADMIN_SUSPENSIONS, get(suspensions))
         .route(admin_paths::SUSPENSION_LIFT, post(lift_suspension))
         .route(routes::ADMIN_AUDIT, get(audit_log))
         .merge(actions::routes())
+}
+
+/// Client forms carry a logo: a larger body than elsewhere.
+fn form_limit() -> axum::extract::DefaultBodyLimit {
+    axum::extract::DefaultBodyLimit::max(clients::MAX_FORM_BYTES)
 }
 
 /// `?page=` for paged lists.
@@ -152,11 +186,61 @@ async fn lift_suspension(
     axum::Form(form): axum::Form<LiftForm>,
 ) -> AppResult<Response> {
     admin.check(&form.csrf_token).await?;
+    let ip = form.ip.trim();
     admin
         .admin
-        .lift_suspension(&state.db, form.ip.trim(), state.clock.now())
+        .lift_suspension(&state.db, ip, state.clock.now())
+        .await?;
+    admin
+        .notify(Msg::new("notice-suspension-lifted").with("ip", ip))
         .await?;
     Ok(Redirect::to(routes::ADMIN_SUSPENSIONS).into_response())
+}
+
+/// An audit entry as the pages show it: what happened in words.
+#[derive(serde::Serialize)]
+struct AuditRow {
+    at: i64,
+    actor_user_id: Option<String>,
+    actor_username: String,
+    action: String,
+    what: String,
+    target: String,
+    /// The account or client site acted on, by name, and its admin page.
+    target_name: Option<String>,
+    target_url: Option<String>,
+    ip: Option<String>,
+    details: String,
+}
+
+impl AuditRow {
+    fn of(
+        entry: crate::entities::audit_log::Model,
+        admin: &AdminUser,
+        targets: &std::collections::HashMap<String, audit::Target>,
+    ) -> AuditRow {
+        let (target_name, target_url) = match targets.get(&entry.target) {
+            Some(audit::Target::User { name }) => {
+                (Some(name.clone()), Some(admin_paths::user(&entry.target)))
+            }
+            Some(audit::Target::Client { name }) => {
+                (Some(name.clone()), Some(admin_paths::client(&entry.target)))
+            }
+            None => (None, None),
+        };
+        AuditRow {
+            target_name,
+            target_url,
+            what: admin.tr(&Msg::new(audit::describe(&entry.action))),
+            at: entry.at,
+            actor_user_id: entry.actor_user_id,
+            actor_username: entry.actor_username,
+            action: entry.action,
+            target: entry.target,
+            ip: entry.ip,
+            details: entry.details,
+        }
+    }
 }
 
 async fn audit_log(
@@ -185,7 +269,18 @@ async fn audit_log(
         }
         query.finish()
     };
-    let kinds: Vec<&str> = audit::Event::ALL.iter().map(|e| e.action()).collect();
+    let kinds: Vec<_> = audit::Event::ALL
+        .iter()
+        .map(|e| {
+            let label = admin.tr(&Msg::new(audit::describe(e.action())));
+            context! { action => e.action(), label }
+        })
+        .collect();
+    let targets = audit::targets(&state.db, &entries).await?;
+    let entries: Vec<AuditRow> = entries
+        .into_iter()
+        .map(|e| AuditRow::of(e, &admin, &targets))
+        .collect();
     admin
         .render(
             &state,

@@ -9,7 +9,41 @@ use crate::clock::{format_utc, system_now as now};
 use crate::config::Config;
 use crate::crypto::Keys;
 use crate::domain::admin::Admin;
+use crate::domain::branding::{self, Logo};
 use crate::domain::clients::{self, TokenAlg};
+
+/// A client site's branding, as flags.
+#[derive(clap::Args, Debug)]
+pub struct BrandingArgs {
+    /// The buttons' colour on the way to this site, `#rrggbb` (white text must
+    /// be readable on it: 4.5:1).
+    #[arg(long)]
+    accent_color: Option<String>,
+    /// A logo: a PNG, JPEG or WebP file of at most 256 KiB.
+    #[arg(long)]
+    logo: Option<std::path::PathBuf>,
+}
+
+impl BrandingArgs {
+    /// The accent (checked) and the logo (read and checked), if given.
+    fn read(&self) -> anyhow::Result<(Option<String>, Option<Logo>)> {
+        let accent = match &self.accent_color {
+            Some(raw) => {
+                branding::validate_accent(raw).map_err(|m| anyhow::anyhow!(m.english()))?
+            }
+            None => None,
+        };
+        let logo = match &self.logo {
+            Some(path) => {
+                let bytes = std::fs::read(path)
+                    .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+                Some(Logo::from_bytes(bytes, false).map_err(|m| anyhow::anyhow!(m.english()))?)
+            }
+            None => None,
+        };
+        Ok((accent, logo))
+    }
+}
 
 /// Client-site commands.
 #[derive(Subcommand, Debug)]
@@ -25,9 +59,20 @@ pub enum ClientCommand {
         /// How access tokens for this site are signed.
         #[arg(long, default_value = "HS256")]
         token_alg: TokenAlg,
+        #[command(flatten)]
+        branding: BrandingArgs,
         /// Print JSON: {"client_id", "client_secret", "jwt_secret"}.
         #[arg(long)]
         json: bool,
+    },
+    /// Set how the sign-in pages show a client site: its accent colour and logo.
+    Brand {
+        client_id: String,
+        #[command(flatten)]
+        branding: BrandingArgs,
+        /// Remove the logo.
+        #[arg(long, conflicts_with = "logo")]
+        remove_logo: bool,
     },
     /// List client sites.
     List {
@@ -65,8 +110,10 @@ pub async fn run(
             name,
             redirect_uris,
             token_alg,
+            branding,
             json,
         } => {
+            let (accent, logo) = branding.read()?;
             let keys = Keys::derive(&config.secret_key);
             let (site, creds) = Admin::operator()
                 .create_client(
@@ -79,6 +126,12 @@ pub async fn run(
                     now,
                 )
                 .await?;
+            if accent.is_some() || logo.is_some() {
+                let logo = logo.as_ref().map(Some);
+                Admin::operator()
+                    .set_client_branding(db, &site.client_id, accent.as_deref(), logo, now)
+                    .await?;
+            }
             if json {
                 println!("{}", serde_json::to_string(&creds)?);
             } else {
@@ -93,6 +146,29 @@ pub async fn run(
                     "The secrets are shown only now; store them in the client site's configuration."
                 );
             }
+        }
+        ClientCommand::Brand {
+            client_id,
+            branding,
+            remove_logo,
+        } => {
+            let (accent, logo) = branding.read()?;
+            let Some(before) = clients::find(db, &client_id).await? else {
+                bail!("no client site {client_id}")
+            };
+            let accent = match branding.accent_color {
+                Some(_) => accent,
+                None => before.accent_color,
+            };
+            let logo = match (logo.as_ref(), remove_logo) {
+                (Some(logo), _) => Some(Some(logo)),
+                (None, true) => Some(None),
+                (None, false) => None,
+            };
+            Admin::operator()
+                .set_client_branding(db, &client_id, accent.as_deref(), logo, now)
+                .await?;
+            println!("branded client site {client_id}");
         }
         ClientCommand::List { json } => {
             let sites = clients::list(db).await?;

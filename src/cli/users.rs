@@ -51,7 +51,7 @@ pub async fn run(
                 Ok(account) => account,
                 Err(errors) => bail!(
                     "invalid account: {}",
-                    serde_json::to_string(&errors).unwrap_or_default()
+                    serde_json::to_string(&errors.english()).unwrap_or_default()
                 ),
             };
             let passwords = Passwords::new(config.argon2, config.max_concurrent_hashes);

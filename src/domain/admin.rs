@@ -208,6 +208,43 @@ impl Admin {
         Ok(txn.commit().await?)
     }
 
+    /// Sets a client site's accent colour and, unless `logo` is `None`, its
+    /// logo (`Some(None)` removes it).
+    pub async fn set_client_branding(
+        &self,
+        db: &impl TransactionTrait,
+        client_id: &str,
+        accent: Option<&str>,
+        logo: Option<Option<&crate::domain::branding::Logo>>,
+        now: i64,
+    ) -> AppResult<()> {
+        let txn = db.begin().await?;
+        let before = clients::find(&txn, client_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let accent_changed = before.accent_color.as_deref() != accent;
+        if accent_changed {
+            clients::set_accent(&txn, client_id, accent, now).await?;
+        }
+        if let Some(logo) = logo {
+            crate::domain::branding::set_client_logo(&txn, client_id, logo, now).await?;
+        }
+        if accent_changed || logo.is_some() {
+            let details = format!(
+                "accent {}, logo {}",
+                accent.unwrap_or("(default)"),
+                match logo {
+                    Some(Some(l)) => format!("{} ({} bytes)", l.content_type, l.bytes.len()),
+                    Some(None) => "removed".to_owned(),
+                    None => "kept".to_owned(),
+                }
+            );
+            self.audit(&txn, "client.update", client_id, details, now)
+                .await?;
+        }
+        Ok(txn.commit().await?)
+    }
+
     /// Creates an account (the command line's `user create`).
     pub async fn create_user(
         &self,
@@ -310,9 +347,7 @@ impl Admin {
     ) -> AppResult<()> {
         let target = self.target_user(db, user_id).await?;
         if disabled && self.user_id() == Some(target.id.as_str()) {
-            return Err(AppError::bad_request(
-                "You cannot disable your own account.",
-            ));
+            return Err(AppError::bad_request("admin-not-yourself"));
         }
         let txn = db.begin().await?;
         take_turns_on_admins(&txn).await?;
@@ -445,5 +480,5 @@ async fn an_admin_is_left(txn: &impl ConnectionTrait) -> Result<bool, DbErr> {
 }
 
 fn last_admin() -> AppError {
-    AppError::bad_request("This is the last admin; make someone else an admin first.")
+    AppError::bad_request("admin-last-admin")
 }

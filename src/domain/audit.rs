@@ -11,7 +11,7 @@ use sea_orm::{
 };
 use serde::Deserialize;
 
-use crate::entities::audit_log;
+use crate::entities::{audit_log, client, user};
 
 /// A security event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +53,34 @@ impl Event {
             Event::PasswordChanged => "security.password_changed",
             Event::SessionEnded => "security.session_ended",
         }
+    }
+}
+
+/// What an audit entry's `action` means, as a message key.
+pub fn describe(action: &str) -> &'static str {
+    match action {
+        "client.create" => "audit-client-create",
+        "client.update" => "audit-client-update",
+        "client.rotate_secret" => "audit-client-rotate-secret",
+        "client.enable" => "audit-client-enable",
+        "client.disable" => "audit-client-disable",
+        "client.delete" => "audit-client-delete",
+        "user.create" => "audit-user-create",
+        "user.enable" => "audit-user-enable",
+        "user.disable" => "audit-user-disable",
+        "user.grant_admin" => "audit-user-grant-admin",
+        "user.revoke_admin" => "audit-user-revoke-admin",
+        "suspension.lift" => "audit-suspension-lift",
+        "keys.rotate" => "audit-keys-rotate",
+        "security.sign_in" => "audit-security-sign-in",
+        "security.sign_in_failed" => "audit-security-sign-in-failed",
+        "security.address_suspended" => "audit-security-address-suspended",
+        "security.registered" => "audit-security-registered",
+        "security.refresh_token_reused" => "audit-security-refresh-token-reused",
+        "security.code_reused" => "audit-security-code-reused",
+        "security.password_changed" => "audit-security-password-changed",
+        "security.session_ended" => "audit-security-session-ended",
+        _ => "audit-other",
     }
 }
 
@@ -104,7 +132,10 @@ pub struct Filter {
 }
 
 impl Filter {
-    fn condition(&self) -> Condition {
+    /// The condition; `person_id` is the id of the account the person
+    /// filter names by username or email, whose entries (as the one acting
+    /// or the one acted on) match too.
+    fn condition(&self, person_id: Option<&str>) -> Condition {
         let mut all = Condition::all();
         match self
             .kind
@@ -132,12 +163,16 @@ impl Filter {
             .filter(|u| !u.is_empty())
         {
             let user = user.to_lowercase();
-            all = all.add(
-                Condition::any()
-                    .add(audit_log::Column::ActorUsername.eq(user.as_str()))
-                    .add(audit_log::Column::ActorUserId.eq(user.as_str()))
-                    .add(audit_log::Column::Target.eq(user.as_str())),
-            );
+            let mut any = Condition::any()
+                .add(audit_log::Column::ActorUsername.eq(user.as_str()))
+                .add(audit_log::Column::ActorUserId.eq(user.as_str()))
+                .add(audit_log::Column::Target.eq(user.as_str()));
+            if let Some(id) = person_id {
+                any = any
+                    .add(audit_log::Column::ActorUserId.eq(id))
+                    .add(audit_log::Column::Target.eq(id));
+            }
+            all = all.add(any);
         }
         if let Some(ip) = self.ip.as_deref().map(str::trim).filter(|i| !i.is_empty()) {
             all = all.add(if ip.ends_with(['.', ':', '/']) {
@@ -157,8 +192,18 @@ pub async fn entries(
     page: u64,
     per_page: u64,
 ) -> Result<(Vec<audit_log::Model>, u64), DbErr> {
+    let person_id = match filter
+        .user
+        .as_deref()
+        .and_then(crate::domain::users::normalize_login)
+    {
+        Some(login) => crate::domain::users::find_for_login(db, &login)
+            .await?
+            .map(|u| u.id),
+        None => None,
+    };
     let select = audit_log::Entity::find()
-        .filter(filter.condition())
+        .filter(filter.condition(person_id.as_deref()))
         .order_by_desc(audit_log::Column::Id);
     let pages = select
         .clone()
@@ -171,6 +216,45 @@ pub async fn entries(
         .fetch_page(page.saturating_sub(1))
         .await?;
     Ok((rows, pages))
+}
+
+/// What entries act on, for people: an account or a client site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    User { name: String },
+    Client { name: String },
+}
+
+/// The accounts and client sites `entries` act on, by id (targets that no
+/// longer exist are missing).
+pub async fn targets(
+    db: &impl ConnectionTrait,
+    entries: &[audit_log::Model],
+) -> Result<std::collections::HashMap<String, Target>, DbErr> {
+    let ids: Vec<&str> = entries
+        .iter()
+        .map(|e| e.target.as_str())
+        .filter(|t| !t.is_empty())
+        .collect();
+    let mut named = std::collections::HashMap::new();
+    if ids.is_empty() {
+        return Ok(named);
+    }
+    for u in user::Entity::find()
+        .filter(user::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?
+    {
+        named.insert(u.id, Target::User { name: u.username });
+    }
+    for c in client::Entity::find()
+        .filter(client::Column::ClientId.is_in(ids.iter().copied()))
+        .all(db)
+        .await?
+    {
+        named.insert(c.client_id, Target::Client { name: c.name });
+    }
+    Ok(named)
 }
 
 /// Deletes entries older than `before`.

@@ -18,6 +18,7 @@ use serde::Serialize;
 use crate::crypto::{Keys, constant_time_eq, hash_token, random_token, random_token_of};
 use crate::entities::{client, client_redirect_uri, refresh_token};
 use crate::error::{AppError, AppResult};
+use crate::i18n::Msg;
 use crate::resources::{CLIENT_NAME_MAX, REDIRECT_URI_MAX};
 
 /// How a client site's access tokens are signed.
@@ -82,50 +83,104 @@ pub struct ClientSite {
 /// Checks a redirect URI for registration: an absolute https URL (http only
 /// on loopback, unless allowed), no fragment, no credentials, nothing that
 /// could make exact matching ambiguous.
-pub fn validate_redirect_uri(raw: &str, allow_http: bool) -> Result<String, String> {
+pub fn validate_redirect_uri(raw: &str, allow_http: bool) -> Result<String, Msg> {
     let uri = raw.trim();
     if uri.is_empty() || uri.len() > REDIRECT_URI_MAX {
-        return Err("Redirect URIs must be 1 to 2000 characters.".into());
+        return Err(Msg::new("admin-client-uri-length"));
     }
+    let refuse = |key: &'static str| Msg::new(key).with("uri", uri);
     if uri.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(format!("{uri:?} contains spaces or control characters."));
+        return Err(refuse("admin-client-uri-spaces"));
     }
-    let parsed = url::Url::parse(uri).map_err(|_| format!("{uri:?} is not an absolute URL."))?;
+    let parsed = url::Url::parse(uri).map_err(|_| refuse("admin-client-uri-not-absolute"))?;
     if parsed.fragment().is_some() || uri.contains('#') {
-        return Err(format!(
-            "{uri:?} has a fragment (#…); redirect URIs cannot."
-        ));
+        return Err(refuse("admin-client-uri-fragment"));
     }
     if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(format!("{uri:?} contains credentials."));
+        return Err(refuse("admin-client-uri-credentials"));
     }
     if !matches!(parsed.scheme(), "https" | "http") {
-        return Err(format!("{uri:?} must be an http(s) URL."));
+        return Err(refuse("admin-client-uri-scheme"));
     }
     let Some(host) = parsed.host_str() else {
-        return Err(format!("{uri:?} has no host."));
+        return Err(refuse("admin-client-uri-no-host"));
     };
     let loopback = matches!(host, "localhost" | "127.0.0.1" | "[::1]");
     match parsed.scheme() {
         "https" => Ok(uri.to_owned()),
         "http" if loopback || allow_http => Ok(uri.to_owned()),
-        "http" => Err(format!(
-            "{uri:?} uses plain http; use https (http is allowed only for localhost)."
-        )),
-        _ => Err(format!("{uri:?} must be an http(s) URL.")),
+        "http" => Err(refuse("admin-client-uri-plain-http")),
+        _ => Err(refuse("admin-client-uri-scheme")),
     }
 }
 
 /// Checks a client site's name.
-pub fn validate_name(raw: &str) -> Result<String, String> {
+pub fn validate_name(raw: &str) -> Result<String, Msg> {
     let name = raw.trim();
     if name.is_empty()
         || name.chars().count() > CLIENT_NAME_MAX
         || name.chars().any(char::is_control)
     {
-        return Err("Give the site a name of 1 to 100 characters.".into());
+        return Err(Msg::new("admin-client-name-invalid"));
     }
     Ok(name.to_owned())
+}
+
+/// What is wrong with a client site's form, field by field (every bad
+/// redirect URI, not only the first).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct SiteErrors {
+    pub name: Option<Msg>,
+    pub redirect_uris: Vec<Msg>,
+}
+
+impl SiteErrors {
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none() && self.redirect_uris.is_empty()
+    }
+
+    /// The first message, for callers that show one.
+    pub fn first(&self) -> Option<Msg> {
+        self.name
+            .clone()
+            .or_else(|| self.redirect_uris.first().cloned())
+    }
+}
+
+/// Checks a client site's name and redirect URIs together: the name and
+/// the distinct URIs, or everything that is wrong with them.
+pub fn validate_site(
+    name: &str,
+    redirect_uris: &[String],
+    allow_http: bool,
+) -> Result<(String, Vec<String>), SiteErrors> {
+    let mut errors = SiteErrors::default();
+    let name = validate_name(name).map_err(|m| errors.name = Some(m)).ok();
+    let mut uris: Vec<String> = Vec::new();
+    for raw in redirect_uris.iter().filter(|u| !u.trim().is_empty()) {
+        match validate_redirect_uri(raw, allow_http) {
+            Ok(uri) if !uris.contains(&uri) => uris.push(uri),
+            Ok(_) => {}
+            Err(msg) => errors.redirect_uris.push(msg),
+        }
+    }
+    if uris.is_empty() && errors.redirect_uris.is_empty() {
+        errors
+            .redirect_uris
+            .push(Msg::new("admin-client-uris-missing"));
+    }
+    match name {
+        Some(name) if errors.is_empty() => Ok((name, uris)),
+        _ => Err(errors),
+    }
+}
+
+fn site_error(errors: SiteErrors) -> AppError {
+    AppError::BadRequest(
+        errors
+            .first()
+            .unwrap_or(Msg::new("admin-client-uris-missing")),
+    )
 }
 
 fn sealing_context(client_id: &str) -> String {
@@ -142,8 +197,7 @@ pub async fn create(
     allow_http: bool,
     now: i64,
 ) -> AppResult<(ClientSite, ClientCredentials)> {
-    let name = validate_name(name).map_err(AppError::BadRequest)?;
-    let uris = validate_uris(redirect_uris, allow_http)?;
+    let (name, uris) = validate_site(name, redirect_uris, allow_http).map_err(site_error)?;
     let client_id = random_token_of(16)?;
     let client_secret = random_token()?;
     let jwt_secret = match alg {
@@ -162,6 +216,7 @@ pub async fn create(
         token_alg: Set(alg.as_str().to_owned()),
         jwt_secret_enc: Set(jwt_secret_enc),
         enabled: Set(true),
+        accent_color: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -185,20 +240,6 @@ pub async fn create(
             jwt_secret,
         },
     ))
-}
-
-fn validate_uris(redirect_uris: &[String], allow_http: bool) -> AppResult<Vec<String>> {
-    let mut uris: Vec<String> = Vec::new();
-    for raw in redirect_uris.iter().filter(|u| !u.trim().is_empty()) {
-        let uri = validate_redirect_uri(raw, allow_http).map_err(AppError::BadRequest)?;
-        if !uris.contains(&uri) {
-            uris.push(uri);
-        }
-    }
-    if uris.is_empty() {
-        return Err(AppError::bad_request("Give at least one redirect URI."));
-    }
-    Ok(uris)
 }
 
 async fn insert_uris(
@@ -229,13 +270,14 @@ pub(crate) struct JoinedClient {
     token_alg: Option<String>,
     jwt_secret_enc: Option<String>,
     enabled: Option<bool>,
+    accent_color: Option<String>,
     created_at: Option<i64>,
     updated_at: Option<i64>,
 }
 
 /// The columns of [`JoinedClient`], from `clients c`.
 pub(crate) const JOINED_CLIENT_COLUMNS: &str = "c.client_id, c.name, c.secret_hash, c.token_alg, \
-    c.jwt_secret_enc, c.enabled, c.created_at, c.updated_at";
+    c.jwt_secret_enc, c.enabled, c.accent_color, c.created_at, c.updated_at";
 
 impl JoinedClient {
     /// The client, if the join found one.
@@ -247,6 +289,7 @@ impl JoinedClient {
             token_alg: self.token_alg?,
             jwt_secret_enc: self.jwt_secret_enc,
             enabled: self.enabled?,
+            accent_color: self.accent_color,
             created_at: self.created_at?,
             updated_at: self.updated_at?,
         })
@@ -359,8 +402,7 @@ pub async fn update(
     allow_http: bool,
     now: i64,
 ) -> AppResult<()> {
-    let name = validate_name(name).map_err(AppError::BadRequest)?;
-    let uris = validate_uris(redirect_uris, allow_http)?;
+    let (name, uris) = validate_site(name, redirect_uris, allow_http).map_err(site_error)?;
     let txn = db.begin().await?;
     let found = client::Entity::update_many()
         .col_expr(client::Column::Name, Expr::value(name))
@@ -378,6 +420,25 @@ pub async fn update(
         .await?;
     insert_uris(&txn, client_id, &uris).await?;
     txn.commit().await?;
+    Ok(())
+}
+
+/// Sets a client site's accent colour (already checked).
+pub async fn set_accent(
+    db: &impl ConnectionTrait,
+    client_id: &str,
+    accent: Option<&str>,
+    now: i64,
+) -> Result<(), DbErr> {
+    client::Entity::update_many()
+        .col_expr(
+            client::Column::AccentColor,
+            Expr::value(accent.map(str::to_owned)),
+        )
+        .col_expr(client::Column::UpdatedAt, Expr::value(now))
+        .filter(client::Column::ClientId.eq(client_id))
+        .exec(db)
+        .await?;
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod branding;
 pub mod cleanup;
 pub mod clients;
 pub mod passwords;

@@ -281,3 +281,42 @@ pub async fn summaries(
         })
         .collect())
 }
+
+/// "Firefox on Linux", "Safari on iPhone": the browser and system a
+/// User-Agent names, for people. `None` when it names nothing known.
+pub fn device_name(user_agent: &str) -> Option<crate::i18n::Msg> {
+    use crate::i18n::Msg;
+    let parsed = woothee::parser::Parser::new().parse(user_agent)?;
+    let known = |s: &str| !s.is_empty() && s != woothee::woothee::VALUE_UNKNOWN;
+    match (known(parsed.name), known(parsed.os)) {
+        (true, true) => Some(
+            Msg::new("device-browser-on-os")
+                .with("browser", parsed.name)
+                .with("os", parsed.os),
+        ),
+        (true, false) => Some(Msg::new("device-only").with("name", parsed.name)),
+        (false, true) => Some(Msg::new("device-only").with("name", parsed.os)),
+        (false, false) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::device_name;
+    use crate::i18n::Lang;
+
+    #[test]
+    fn user_agents_become_device_names() {
+        let name = |ua: &str, lang| device_name(ua).map(|m| m.in_lang(lang));
+        let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+        assert_eq!(name(firefox, Lang::En).as_deref(), Some("Firefox on Linux"));
+        assert_eq!(
+            name(firefox, Lang::De).as_deref(),
+            Some("Firefox auf Linux")
+        );
+        let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+        assert_eq!(name(iphone, Lang::En).as_deref(), Some("Safari on iPhone"));
+        assert_eq!(device_name("reqwest/0.12"), None);
+        assert_eq!(device_name(""), None);
+    }
+}

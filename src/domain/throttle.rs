@@ -120,6 +120,13 @@ pub async fn reserve(
     }))
 }
 
+/// How many more failures the attempt's address may have in its window
+/// before it is suspended, once this attempt has failed (0: this failure
+/// suspends it).
+pub fn attempts_left(attempt: &Attempt, policy: Policy) -> i64 {
+    (policy.max_failures - attempt.count).max(0)
+}
+
 /// Records that the attempt failed. Returns when the address is suspended
 /// until, if this failure reached the limit.
 pub async fn failed(

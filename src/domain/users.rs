@@ -6,27 +6,37 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
 };
 use secrecy::SecretString;
-use serde::Serialize;
 
 use crate::domain::passwords::Passwords;
 use crate::entities::user;
 use crate::error::{AppResult, OnConflict};
+use crate::i18n::{Lang, Msg};
 use crate::resources::{EMAIL_MAX, PASSWORD_MAX, PASSWORD_MIN, USERNAME_MAX, USERNAME_MIN};
 
-/// Per-field messages for a form, keyed by field name.
-#[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
-#[serde(transparent)]
-pub struct FieldErrors(BTreeMap<&'static str, String>);
+/// Per-field messages for a form, keyed by field name (the first message
+/// of each field wins).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct FieldErrors(BTreeMap<&'static str, Msg>);
 
 impl FieldErrors {
-    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
+    pub fn add(&mut self, field: &'static str, message: impl Into<Msg>) {
         self.0.entry(field).or_insert_with(|| message.into());
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
-    pub fn get(&self, field: &str) -> Option<&str> {
-        self.0.get(field).map(String::as_str)
+    pub fn get(&self, field: &str) -> Option<&Msg> {
+        self.0.get(field)
+    }
+
+    /// The messages in `lang`, for a page.
+    pub fn in_lang(&self, lang: Lang) -> BTreeMap<&'static str, String> {
+        self.0.iter().map(|(k, m)| (*k, m.in_lang(lang))).collect()
+    }
+
+    /// The messages in English (for the command line).
+    pub fn english(&self) -> BTreeMap<&'static str, String> {
+        self.in_lang(Lang::En)
     }
 }
 
@@ -53,32 +63,32 @@ fn has_control_chars(s: &str) -> bool {
 
 /// Usernames: 3–32 of `a-z 0-9 . _ -`, starting with a letter or digit,
 /// compared case-insensitively (stored lowercase).
-pub fn normalize_username(raw: &str) -> Result<String, &'static str> {
+pub fn normalize_username(raw: &str) -> Result<String, Msg> {
     let name = raw.trim().to_lowercase();
     let len = name.chars().count();
     if !(USERNAME_MIN..=USERNAME_MAX).contains(&len) {
-        return Err("Use 3 to 32 characters.");
+        return Err(Msg::new("field-username-length"));
     }
     let allowed =
         |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-');
     if !name.chars().all(allowed) {
-        return Err("Use only letters, digits, dots, dashes and underscores.");
+        return Err(Msg::new("field-username-characters"));
     }
     if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-        return Err("Start with a letter or a digit.");
+        return Err(Msg::new("field-username-start"));
     }
     Ok(name)
 }
 
 /// Email addresses: a practical subset of RFC 5322 (no quoting, comments or
 /// spaces), stored lowercase.
-pub fn normalize_email(raw: &str) -> Result<String, &'static str> {
+pub fn normalize_email(raw: &str) -> Result<String, Msg> {
     let email = raw.trim().to_lowercase();
     if email.is_empty() || email.len() > EMAIL_MAX {
-        return Err("Enter an email address of at most 254 characters.");
+        return Err(Msg::new("field-email-length"));
     }
     let Some((local, domain)) = email.split_once('@') else {
-        return Err("Enter an email address like name@example.com.");
+        return Err(Msg::new("field-email-shape"));
     };
     let local_ok = !local.is_empty()
         && local.len() <= 64
@@ -98,7 +108,7 @@ pub fn normalize_email(raw: &str) -> Result<String, &'static str> {
     if local_ok && domain_ok {
         Ok(email)
     } else {
-        Err("Enter an email address like name@example.com.")
+        Err(Msg::new("field-email-shape"))
     }
 }
 
@@ -106,16 +116,16 @@ pub fn normalize_email(raw: &str) -> Result<String, &'static str> {
 /// by zxcvbn's estimate (which knows the 30,000 most common passwords, words,
 /// names, keyboard patterns, dates and l33t), with the username and email
 /// as words it also knows. No composition rules (NIST SP 800-63B).
-pub fn check_password(password: &str, username: &str, email: &str) -> Result<(), String> {
+pub fn check_password(password: &str, username: &str, email: &str) -> Result<(), Msg> {
     let len = password.chars().count();
     if len < PASSWORD_MIN {
-        return Err("Use at least 8 characters.".into());
+        return Err(Msg::new("field-password-short"));
     }
     if len > PASSWORD_MAX {
-        return Err("Use at most 128 characters.".into());
+        return Err(Msg::new("field-password-long"));
     }
     if has_control_chars(password) {
-        return Err("Passwords cannot contain control characters.".into());
+        return Err(Msg::new("field-password-control"));
     }
     let estimated: String = password.chars().take(ESTIMATED_CHARS).collect();
     let local_part = email.split('@').next().unwrap_or_default();
@@ -127,14 +137,39 @@ pub fn check_password(password: &str, username: &str, email: &str) -> Result<(),
     if entropy.score() >= MIN_PASSWORD_SCORE {
         return Ok(());
     }
-    let why = entropy
-        .feedback()
-        .and_then(|f| f.warning())
-        .map(|w| format!("{w} "))
-        .unwrap_or_default();
-    Err(format!(
-        "This password is too easy to guess. {why}A few unrelated words, or a longer phrase, make a strong one."
-    ))
+    Err(
+        match entropy
+            .feedback()
+            .and_then(|f| f.warning())
+            .and_then(weakness_key)
+        {
+            Some(why) => Msg::new("field-password-weak-why").key("why", why),
+            None => Msg::new("field-password-weak"),
+        },
+    )
+}
+
+/// zxcvbn's warning as a message key of the catalog (its own texts are
+/// English only).
+fn weakness_key(warning: zxcvbn::feedback::Warning) -> Option<&'static str> {
+    use zxcvbn::feedback::Warning as W;
+    let key = match warning {
+        W::StraightRowsOfKeysAreEasyToGuess => "weak-straight-rows",
+        W::ShortKeyboardPatternsAreEasyToGuess => "weak-short-keyboard",
+        W::RepeatsLikeAaaAreEasyToGuess => "weak-repeats",
+        W::RepeatsLikeAbcAbcAreOnlySlightlyHarderToGuess => "weak-repeats-abc",
+        W::ThisIsATop10Password => "weak-top-10",
+        W::ThisIsATop100Password => "weak-top-100",
+        W::ThisIsACommonPassword => "weak-common",
+        W::ThisIsSimilarToACommonlyUsedPassword => "weak-similar-common",
+        W::SequencesLikeAbcAreEasyToGuess => "weak-sequences",
+        W::RecentYearsAreEasyToGuess => "weak-recent-years",
+        W::AWordByItselfIsEasyToGuess => "weak-word",
+        W::DatesAreOftenEasyToGuess => "weak-dates",
+        W::NamesAndSurnamesByThemselvesAreEasyToGuess => "weak-names",
+        W::CommonNamesAndSurnamesAreEasyToGuess => "weak-common-names",
+    };
+    Some(key)
 }
 
 /// Validates a registration form.
@@ -159,7 +194,7 @@ pub fn validate_new_account(
     ) {
         errors.add("password", m);
     } else if password != password_confirm {
-        errors.add("password_confirm", "The passwords do not match.");
+        errors.add("password_confirm", "field-password-mismatch");
     }
     match (username, email, errors.is_empty()) {
         (Some(username), Some(email), true) => Ok(NewAccount {
@@ -212,7 +247,7 @@ pub async fn create(
     }
     .insert(db)
     .await
-    .on_conflict("That username or email address is already registered.")
+    .on_conflict(Msg::new("register-taken"))
 }
 
 /// What a person typed in the sign-in form's `username` field, normalised;
@@ -299,7 +334,11 @@ mod tests {
         assert!(check_password("with\u{7}bell!", "alice", email).is_err());
         assert!(check_password(&"x".repeat(129), "alice", email).is_err());
         let message = check_password("password", "alice", email).unwrap_err();
-        assert!(message.contains("too easy to guess"), "{message}");
+        assert_eq!(message.key, "field-password-weak-why");
+        assert!(
+            message.english().contains("top-10 common password"),
+            "{message:?}"
+        );
     }
 
     #[test]
@@ -315,7 +354,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             errors.get("password_confirm"),
-            Some("The passwords do not match.")
+            Some(&Msg::new("field-password-mismatch"))
         );
     }
 }

@@ -13,6 +13,8 @@ pub struct Model {
     pub token_alg: String,
     pub jwt_secret_enc: Option<String>,
     pub enabled: bool,
+    /// `#rrggbb` for the buttons on the way to this site; `None`: the server's.
+    pub accent_color: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }

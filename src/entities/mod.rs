@@ -4,6 +4,7 @@ pub mod account_throttle;
 pub mod audit_log;
 pub mod authorization_code;
 pub mod client;
+pub mod client_logo;
 pub mod client_redirect_uri;
 pub mod http_session;
 pub mod ip_throttle;

@@ -10,12 +10,18 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use minijinja::context;
+use minijinja::value::Serde;
+use minijinja::{Value, context};
 use sea_orm::DbErr;
 use serde::Serialize;
+use tower_sessions::Session;
 
+use crate::domain::sso;
+use crate::entities::user;
 use crate::error::AppError;
-use crate::resources::{routes, templates};
+use crate::http::page::{ClientSiteView, chrome, here_of, lang_of};
+use crate::i18n::{Lang, Msg};
+use crate::resources::{routes, session_keys, templates};
 use crate::state::AppState;
 
 /// The HTTP status an [`AppError`] is answered with.
@@ -34,7 +40,7 @@ pub fn status_of(err: &AppError) -> StatusCode {
 #[derive(Debug, Clone)]
 pub struct ErrorPage {
     pub status: StatusCode,
-    pub message: Option<String>,
+    pub message: Option<Msg>,
     /// For 429: when the suspension lifts (Unix seconds).
     pub until: Option<i64>,
 }
@@ -61,6 +67,15 @@ impl IntoResponse for AppError {
     }
 }
 
+/// An error page on the way to a client site, which offers the way back.
+pub fn on_the_way(err: AppError, site: Option<ClientSiteView>) -> Response {
+    let mut response = err.into_response();
+    if let Some(site) = site {
+        response.extensions_mut().insert(site);
+    }
+    response
+}
+
 /// Marks a response whose client should come back at this Unix time; the
 /// `error_pages` middleware, which has the clock, turns it into `Retry-After`.
 #[derive(Debug, Clone, Copy)]
@@ -73,9 +88,13 @@ fn is_api_path(path: &str) -> bool {
 
 /// Renders error responses: those marked with [`ErrorPage`], and the plain
 /// ones produced below the handlers (body limit, timeout, extractor
-/// rejections), as the HTML error page, or as OAuth JSON on API paths.
+/// rejections), as the HTML error page in the visitor's language, or as
+/// OAuth JSON on API paths.
 pub async fn error_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let api = is_api_path(request.uri().path());
+    let lang = lang_of(request.headers());
+    let here = here_of(request.uri());
+    let session = request.extensions().get::<Session>().cloned();
     let response = next.run(request).await;
     state.metrics.record_status(response.status().as_u16());
     let status = response.status();
@@ -84,6 +103,7 @@ pub async fn error_pages(State(state): State<AppState>, request: Request, next: 
     }
     let retry_at = response.extensions().get::<RetryAt>().copied();
     let marked = response.extensions().get::<ErrorPage>().cloned();
+    let site = response.extensions().get::<ClientSiteView>().cloned();
     let plain = response
         .headers()
         .get(header::CONTENT_TYPE)
@@ -100,7 +120,14 @@ pub async fn error_pages(State(state): State<AppState>, request: Request, next: 
         let mut rendered = if api {
             api_error(page)
         } else {
-            render_error_page(&state, &page)
+            let who = signed_in(&state, session.as_ref()).await;
+            let shown = Shown {
+                lang,
+                here: &here,
+                who,
+                site,
+            };
+            render_error_page(&state, &page, shown)
         };
         if let Some(value) = retry_after {
             rendered.headers_mut().insert(header::RETRY_AFTER, value);
@@ -116,51 +143,115 @@ pub async fn error_pages(State(state): State<AppState>, request: Request, next: 
     rendered
 }
 
+/// Who an error page is shown to, if they are signed in: the header says so
+/// (and offers "Sign out", not "Sign in").
+async fn signed_in(state: &AppState, session: Option<&Session>) -> Option<user::Model> {
+    let id: String = session?.get(session_keys::SSO_SESSION_ID).await.ok()??;
+    sso::find_active(&state.db, &id, state.clock.now())
+        .await
+        .ok()?
+        .map(|(_, person)| person)
+}
+
 fn api_error(page: ErrorPage) -> Response {
     let mut err = match page.until {
         Some(until) => OAuthError::too_many_requests(until),
         None if page.status.is_server_error() => OAuthError::server_error(),
-        None => {
-            OAuthError::invalid_request(page.message.unwrap_or_else(|| "bad request".to_owned()))
-        }
+        None => OAuthError::invalid_request(
+            page.message
+                .map_or_else(|| "bad request".to_owned(), |m| m.english()),
+        ),
     };
     err.status = page.status;
     err.into_response()
 }
 
-fn default_message(status: StatusCode) -> Option<String> {
-    let text = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => "The request was too large.",
-        StatusCode::REQUEST_TIMEOUT => "The request took too long.",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "The request was not a form submission.",
-        StatusCode::METHOD_NOT_ALLOWED => "This address does not accept that kind of request.",
-        StatusCode::NOT_FOUND => "There is nothing at this address.",
-        s if s.is_client_error() => "The request could not be understood.",
-        _ => return None,
+fn default_message(status: StatusCode) -> Option<Msg> {
+    let key = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "error-too-large",
+        StatusCode::REQUEST_TIMEOUT => "error-too-slow",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "error-not-a-form",
+        StatusCode::METHOD_NOT_ALLOWED => "error-wrong-method",
+        StatusCode::NOT_FOUND => "error-not-found",
+        s if s.is_client_error() => "error-bad-request",
+        _ => "error-server",
     };
-    Some(text.to_owned())
+    Some(Msg::new(key))
 }
 
-/// The one HTML error page: status, reason, optional message, and for 429
-/// when the suspension lifts.
-pub fn render_error_page(state: &AppState, page: &ErrorPage) -> Response {
+/// What an error page knows of its reader.
+pub struct Shown<'a> {
+    pub lang: Lang,
+    pub here: &'a str,
+    pub who: Option<user::Model>,
+    pub site: Option<ClientSiteView>,
+}
+
+/// A way off an error page.
+#[derive(Serialize)]
+struct WayBack {
+    url: &'static str,
+    label: String,
+}
+
+/// The heading of an error page, in plain words.
+fn heading_key(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "error-heading-400",
+        403 => "error-heading-403",
+        404 => "error-heading-404",
+        405 => "error-heading-405",
+        408 => "error-heading-408",
+        413 => "error-heading-413",
+        415 => "error-heading-415",
+        429 => "error-heading-429",
+        500 => "error-heading-500",
+        503 => "error-heading-503",
+        _ => "error-heading-other",
+    }
+}
+
+/// The one HTML error page: a plain heading, what happened, for 429 how
+/// long to wait (in words, never a clock time in a zone the reader is not
+/// in), and the ways back: to the client site the person came from when
+/// known, and into this server.
+pub fn render_error_page(state: &AppState, page: &ErrorPage, shown: Shown<'_>) -> Response {
     let now = state.clock.now();
-    let until_iso = page.until.and_then(|t| {
-        time::OffsetDateTime::from_unix_timestamp(t)
-            .ok()
-            .and_then(|t| {
-                t.format(&time::format_description::well_known::Rfc3339)
-                    .ok()
-            })
+    let lang = shown.lang;
+    let tr = |key: &'static str| Msg::new(key).in_lang(lang);
+    let wait = page.until.map(|until| {
+        Msg::new("error-try-again-in")
+            .duration("wait", (until - now).max(1))
+            .in_lang(lang)
     });
+    let mut ways_back = vec![WayBack {
+        url: routes::HOME,
+        label: tr("error-way-start"),
+    }];
+    match &shown.who {
+        Some(_) => ways_back.push(WayBack {
+            url: routes::ACCOUNT,
+            label: tr("error-way-account"),
+        }),
+        None => ways_back.push(WayBack {
+            url: routes::LOGIN,
+            label: tr("error-way-sign-in"),
+        }),
+    }
+    let current_user = shown
+        .who
+        .as_ref()
+        .map(|u| context! { username => u.username.clone(), is_admin => u.is_admin });
     let ctx = context! {
         status => page.status.as_u16(),
-        reason => page.status.canonical_reason().unwrap_or("Error"),
-        message => page.message.clone(),
-        until => page.until,
-        until_iso => until_iso,
-        remaining => page.until.map(|t| (t - now).max(1)),
+        heading => tr(heading_key(page.status)),
+        message => page.message.as_ref().map(|m| m.in_lang(lang)),
+        wait,
+        ways_back => Value::from(Serde(&ways_back)),
+        client_site => shown.site,
+        current_user,
     };
+    let ctx = chrome(state, lang, shown.here, ctx);
     let body = state
         .templates
         .render_string(templates::ERROR, ctx)
@@ -288,14 +379,16 @@ impl From<AppError> for OAuthError {
     fn from(err: AppError) -> Self {
         match err {
             AppError::TooManyRequests { until, .. } => OAuthError::too_many_requests(until),
-            AppError::BadRequest(m) | AppError::Conflict(m) => OAuthError::invalid_request(m),
+            AppError::BadRequest(m) | AppError::Conflict(m) => {
+                OAuthError::invalid_request(m.english())
+            }
             AppError::NotFound => OAuthError {
                 status: StatusCode::NOT_FOUND,
                 ..OAuthError::invalid_request("not found")
             },
             AppError::Forbidden(m) => OAuthError {
                 status: StatusCode::FORBIDDEN,
-                ..OAuthError::invalid_request(m)
+                ..OAuthError::invalid_request(m.english())
             },
             err @ (AppError::Database(_) | AppError::Internal(_)) => {
                 err.log_if_server_error();

@@ -72,5 +72,5 @@ fn has_nul(raw: &[u8]) -> bool {
 }
 
 fn nul_refused() -> Response {
-    AppError::bad_request("The request contains a NUL character.").into_response()
+    AppError::bad_request("error-nul").into_response()
 }

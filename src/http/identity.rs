@@ -9,8 +9,10 @@ use minijinja::{Value, context};
 use crate::domain::sso;
 use crate::entities::{sso_session, user};
 use crate::error::{AppError, AppResult};
+use crate::http::page::{chrome, here_of, lang_of};
 use crate::http::return_to::login_url;
 use crate::http::session::WebSession;
+use crate::i18n::{Lang, Msg};
 use crate::resources::routes;
 use crate::state::AppState;
 
@@ -21,10 +23,15 @@ pub struct SignedIn {
     pub sso: sso_session::Model,
 }
 
-/// Any visitor: their HTTP session, and who they are if signed in.
+/// Any visitor: their HTTP session, who they are if signed in, their
+/// language, and where they are.
 pub struct Visitor {
     pub session: WebSession,
     pub signed_in: Option<SignedIn>,
+    pub lang: Lang,
+    /// This request's path and query, for the language switcher.
+    pub here: String,
+    state: AppState,
 }
 
 impl FromRequestParts<AppState> for Visitor {
@@ -41,14 +48,21 @@ impl FromRequestParts<AppState> for Visitor {
                 .map(|(sso, user)| SignedIn { user, sso }),
             None => None,
         };
-        Ok(Visitor { session, signed_in })
+        Ok(Visitor {
+            session,
+            signed_in,
+            lang: lang_of(&parts.headers),
+            here: here_of(&parts.uri),
+            state: state.clone(),
+        })
     }
 }
 
 impl Visitor {
     /// The context every page gets (who is signed in, the CSRF token for the
-    /// sign-out button), merged with the page's own. `with_csrf` also makes a
-    /// token for anonymous visitors, for pages that carry a form.
+    /// sign-out button, the language, the server's name), merged with the
+    /// page's own. `with_csrf` also makes a token for anonymous visitors,
+    /// for pages that carry a form.
     pub async fn page(&self, with_csrf: bool, page: Value) -> AppResult<Value> {
         let csrf_token = if with_csrf || self.signed_in.is_some() {
             Some(self.session.csrf_token().await?)
@@ -58,7 +72,13 @@ impl Visitor {
         let current_user = self.signed_in.as_ref().map(|s| {
             context! { username => s.user.username.clone(), is_admin => s.user.is_admin }
         });
-        Ok(context! { current_user, csrf_token, ..page })
+        let page = context! { current_user, csrf_token, ..page };
+        Ok(chrome(&self.state, self.lang, &self.here, page))
+    }
+
+    /// A message in this visitor's language.
+    pub fn tr(&self, msg: &Msg) -> String {
+        msg.in_lang(self.lang)
     }
 }
 
@@ -67,6 +87,8 @@ impl Visitor {
 pub struct CurrentUser {
     pub session: WebSession,
     pub signed_in: SignedIn,
+    pub lang: Lang,
+    visitor: Visitor,
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
@@ -79,10 +101,12 @@ impl FromRequestParts<AppState> for CurrentUser {
         let visitor = Visitor::from_request_parts(parts, state)
             .await
             .map_err(IntoResponse::into_response)?;
-        match visitor.signed_in {
+        match visitor.signed_in.clone() {
             Some(signed_in) => Ok(CurrentUser {
-                session: visitor.session,
+                session: visitor.session.clone(),
+                lang: visitor.lang,
                 signed_in,
+                visitor,
             }),
             None => {
                 let here = parts
@@ -98,11 +122,11 @@ impl FromRequestParts<AppState> for CurrentUser {
 impl CurrentUser {
     /// See [`Visitor::page`].
     pub async fn page(&self, page: Value) -> AppResult<Value> {
-        Visitor {
-            session: self.session.clone(),
-            signed_in: Some(self.signed_in.clone()),
-        }
-        .page(true, page)
-        .await
+        self.visitor.page(true, page).await
+    }
+
+    /// A message in this person's language.
+    pub fn tr(&self, msg: &Msg) -> String {
+        msg.in_lang(self.lang)
     }
 }

@@ -9,6 +9,7 @@ pub mod csrf;
 pub mod errors;
 pub mod forms;
 pub mod identity;
+pub mod page;
 pub mod return_to;
 pub mod session;
 

@@ -83,9 +83,7 @@ impl WebSession {
         if by_session || self.csrf.verify(&self.keys, submitted) {
             return Ok(());
         }
-        Err(AppError::forbidden(
-            "This form has expired or did not come from this site. Go back, reload the page and try again.",
-        ))
+        Err(AppError::forbidden("error-form-expired"))
     }
 
     /// The SSO session this browser claims to be signed in with (not yet checked).

@@ -45,9 +45,7 @@ use crate::state::AppState;
 
 /// The HTML answer when the request cannot be trusted with a redirect.
 fn bad_link() -> AppError {
-    AppError::bad_request(
-        "This sign-in link is not valid: the site is unknown or disabled, or its return address is not registered.",
-    )
+    AppError::bad_request("error-bad-link")
 }
 
 /// What the primitives learned that the handler needs after the flow.

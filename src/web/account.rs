@@ -7,7 +7,7 @@ use minijinja::context;
 use minijinja::value::Serde;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::sso;
+use crate::domain::sso::{self, device_name};
 use crate::error::{AppError, AppResult};
 use crate::http::ClientIp;
 use crate::http::CurrentUser;
@@ -24,26 +24,13 @@ pub struct CsrfForm {
 #[derive(Serialize)]
 struct SessionRow {
     id: String,
-    device: String,
+    device: Option<String>,
     created_at: i64,
     last_seen: i64,
     expires_at: i64,
     ip: Option<String>,
     sites: Vec<String>,
     current: bool,
-}
-
-/// "Firefox on Linux", "Safari on iPhone": the browser and system a
-/// User-Agent names, for people. `None` when it names nothing known.
-pub fn device_name(user_agent: &str) -> Option<String> {
-    let parsed = woothee::parser::Parser::new().parse(user_agent)?;
-    let known = |s: &str| !s.is_empty() && s != woothee::woothee::VALUE_UNKNOWN;
-    match (known(parsed.name), known(parsed.os)) {
-        (true, true) => Some(format!("{} on {}", parsed.name, parsed.os)),
-        (true, false) => Some(parsed.name.to_owned()),
-        (false, true) => Some(parsed.os.to_owned()),
-        (false, false) => None,
-    }
 }
 
 /// `GET /account`: who I am and where I am signed in.
@@ -60,7 +47,7 @@ pub async fn show(State(state): State<AppState>, me: CurrentUser) -> AppResult<R
                 .user_agent
                 .as_deref()
                 .and_then(device_name)
-                .unwrap_or_else(|| "Unknown browser".to_owned()),
+                .map(|m| me.tr(&m)),
             id: s.session.id,
             created_at: s.session.created_at,
             last_seen: s.last_seen,
@@ -128,19 +115,4 @@ pub async fn sign_out_everywhere(
     tracing::info!(user_id = %me.signed_in.user.id, ended, "signed out everywhere");
     me.session.sign_out().await?;
     Ok(Redirect::to(routes::LOGIN).into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::device_name;
-
-    #[test]
-    fn user_agents_become_device_names() {
-        let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
-        assert_eq!(device_name(firefox).as_deref(), Some("Firefox on Linux"));
-        let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
-        assert_eq!(device_name(iphone).as_deref(), Some("Safari on iPhone"));
-        assert_eq!(device_name("reqwest/0.12"), None);
-        assert_eq!(device_name(""), None);
-    }
 }

@@ -59,9 +59,7 @@ pub async fn metrics(
         None => ip.is_loopback(),
     };
     if !allowed {
-        return Err(AppError::forbidden(
-            "The metrics are for the operator's monitoring only.",
-        ));
+        return Err(AppError::forbidden("error-metrics-only"));
     }
     Ok((
         [(

@@ -11,16 +11,17 @@ use serde::Deserialize;
 use crate::domain::{audit, sso, throttle, users};
 use crate::entities::user;
 use crate::error::{AppError, AppResult};
-use crate::http::ClientIp;
-use crate::http::WebSession;
-use crate::http::{Visitor, safe_next};
+use crate::http::errors::on_the_way;
+use crate::http::page::client_site_of;
+use crate::http::{ClientIp, Visitor, WebSession, safe_next};
+use crate::i18n::Msg;
 use crate::metrics::inc;
 use crate::resources::{PASSWORD_MAX, routes, templates};
 use crate::state::AppState;
 use crate::web::device;
 
 /// The one message for every failed sign-in: it never says whether the account exists.
-pub const WRONG_CREDENTIALS: &str = "Wrong username or password.";
+pub const WRONG_CREDENTIALS: &str = "login-wrong";
 
 /// `?next=` on the sign-in and registration pages (and `reauth=1`: show
 /// the sign-in form even to a signed-in person, who must sign in again).
@@ -67,30 +68,43 @@ pub async fn show(
         Some(signed_in) => signed_in.user.username.clone(),
         None => String::new(),
     };
-    render(
-        &state,
-        &visitor,
-        StatusCode::OK,
-        &username,
-        next.as_deref(),
-        None,
-    )
-    .await
+    let form = Shown {
+        status: StatusCode::OK,
+        username: &username,
+        next: next.as_deref(),
+        error: None,
+        notice: None,
+    };
+    render(&state, &visitor, form).await
 }
 
-async fn render(
-    state: &AppState,
-    visitor: &Visitor,
+/// The sign-in form as it is shown again.
+struct Shown<'a> {
     status: StatusCode,
-    username: &str,
-    next: Option<&str>,
-    error: Option<String>,
-) -> AppResult<Response> {
+    username: &'a str,
+    next: Option<&'a str>,
+    error: Option<Msg>,
+    notice: Option<Msg>,
+}
+
+async fn render(state: &AppState, visitor: &Visitor, form: Shown<'_>) -> AppResult<Response> {
     let reauth = visitor.signed_in.is_some();
+    let client_site = client_site_of(state, form.next).await;
     let ctx = visitor
-        .page(true, context! { username, next, error, reauth, registration_enabled => state.config.registration_enabled })
+        .page(
+            true,
+            context! {
+                username => form.username,
+                next => form.next,
+                error => form.error.map(|m| visitor.tr(&m)),
+                notice => form.notice.map(|m| visitor.tr(&m)),
+                reauth,
+                registration_enabled => state.config.registration_enabled,
+                client_site,
+            },
+        )
         .await?;
-    Ok((status, state.templates.render(templates::LOGIN, ctx)?).into_response())
+    Ok((form.status, state.templates.render(templates::LOGIN, ctx)?).into_response())
 }
 
 /// `POST /login`.
@@ -101,40 +115,57 @@ pub async fn submit(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> AppResult<Response> {
-    visitor.session.verify_csrf(&form.csrf_token).await?;
     let next = form.next.as_deref().and_then(safe_next);
+    let shown = |status, error: &'static str| Shown {
+        status,
+        username: &form.username,
+        next: next.as_deref(),
+        error: Some(Msg::new(error)),
+        notice: None,
+    };
+    // A form left open too long: shown again with a fresh token, the
+    // pending authorization request kept, nothing counted.
+    if visitor.session.verify_csrf(&form.csrf_token).await.is_err() {
+        return render(
+            &state,
+            &visitor,
+            shown(StatusCode::FORBIDDEN, "login-form-expired"),
+        )
+        .await;
+    }
+    let login = users::normalize_login(&form.username);
+    let password_ok_len =
+        !form.password.is_empty() && form.password.chars().count() <= PASSWORD_MAX;
+    // A blank or impossible form is no guess: nothing is checked or counted.
+    let Some(login) = login.filter(|_| password_ok_len) else {
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return render(&state, &visitor, shown(status, "login-blank")).await;
+    };
     let now = state.clock.now();
     let policy = throttle::Policy::from(state.config.as_ref());
     let ip_key = ClientIp(ip).key();
     let throttle_key = ClientIp(ip).throttle_key(state.config.ipv6_prefix_len);
+    let site = || client_site_of(&state, next.as_deref());
 
     // The suspension check comes before any password work.
     let attempt = match throttle::reserve(&state.db, &throttle_key, policy, now).await? {
         throttle::Gate::Open(attempt) => attempt,
         throttle::Gate::Suspended { until } => {
             inc(&state.metrics.logins_refused_suspended);
-            return Err(suspended(until));
+            return Ok(on_the_way(suspended(until), site().await));
         }
         throttle::Gate::Busy => {
             inc(&state.metrics.logins_refused_suspended);
-            return Err(AppError::TooManyRequests {
+            let busy = AppError::TooManyRequests {
                 until: now + 2,
-                message: "Too many sign-in attempts from your network address at once. Try again in a moment.".to_owned(),
-            });
+                message: Msg::new("login-busy"),
+            };
+            return Ok(on_the_way(busy, site().await));
         }
     };
 
-    let login = users::normalize_login(&form.username);
-    let password_ok_len =
-        !form.password.is_empty() && form.password.chars().count() <= PASSWORD_MAX;
-    let account = match &login {
-        Some(login) => users::find_for_login(&state.db, login).await?,
-        None => None,
-    };
-    let account_key = throttle::account_key(
-        account.as_ref().map(|u| u.id.as_str()),
-        login.as_deref().unwrap_or(""),
-    );
+    let account = users::find_for_login(&state.db, &login).await?;
+    let account_key = throttle::account_key(account.as_ref().map(|u| u.id.as_str()), &login);
 
     // The per-account throttle, which a browser that signed in before skips.
     let known_device = account.as_ref().is_some_and(|u| {
@@ -148,37 +179,22 @@ pub async fn submit(
     };
     if let throttle::AccountGate::Wait { until } = gate {
         throttle::succeeded(&state.db, &attempt).await?; // no password was checked
-        let wait = crate::clock::format_duration(until - now);
-        let message = format!("Too many failed sign-ins to this account. Try again in {wait}.");
-        let status = StatusCode::TOO_MANY_REQUESTS;
-        return render(
-            &state,
-            &visitor,
-            status,
-            &form.username,
-            next.as_deref(),
-            Some(message),
-        )
-        .await;
+        let form = Shown {
+            error: Some(Msg::new("login-account-wait").duration("wait", until - now)),
+            ..shown(StatusCode::TOO_MANY_REQUESTS, "login-account-wait")
+        };
+        return render(&state, &visitor, form).await;
     }
 
-    let password = SecretString::from(if password_ok_len {
-        form.password
-    } else {
-        String::new()
-    });
+    let password = SecretString::from(form.password.clone());
     // Always one argon2 verification: against the account's hash, or a dummy.
     let verified = state
         .passwords
         .verify(
             &password,
-            account
-                .as_ref()
-                .filter(|_| password_ok_len)
-                .map(|u| u.password_hash.as_str()),
+            account.as_ref().map(|u| u.password_hash.as_str()),
         )
-        .await?
-        && password_ok_len;
+        .await?;
 
     match account {
         Some(user) if verified && !user.disabled => {
@@ -238,10 +254,7 @@ pub async fn submit(
             render(
                 &state,
                 &visitor,
-                StatusCode::FORBIDDEN,
-                &form.username,
-                next.as_deref(),
-                Some("This account has been disabled.".to_owned()),
+                shown(StatusCode::FORBIDDEN, "login-disabled"),
             )
             .await
         }
@@ -285,18 +298,25 @@ pub async fn submit(
                     now,
                 )
                 .await?;
-            } else {
-                tracing::info!(ip = %ip_key, "sign-in failed");
+                // Checked and wrong: the form again, saying what happens now.
+                let form = Shown {
+                    error: Some(Msg::new("login-wrong-now-paused").duration("wait", until - now)),
+                    ..shown(StatusCode::OK, WRONG_CREDENTIALS)
+                };
+                return render(&state, &visitor, form).await;
             }
-            render(
-                &state,
-                &visitor,
-                StatusCode::OK,
-                &form.username,
-                next.as_deref(),
-                Some(WRONG_CREDENTIALS.to_owned()),
-            )
-            .await
+            tracing::info!(ip = %ip_key, "sign-in failed");
+            // The last attempt before a suspension says so.
+            let error = if throttle::attempts_left(&attempt, policy) == 1 {
+                Msg::new("login-wrong-last-chance").duration("wait", policy.suspension_secs)
+            } else {
+                Msg::new(WRONG_CREDENTIALS)
+            };
+            let form = Shown {
+                error: Some(error),
+                ..shown(StatusCode::OK, WRONG_CREDENTIALS)
+            };
+            render(&state, &visitor, form).await
         }
     }
 }
@@ -305,7 +325,7 @@ pub async fn submit(
 pub fn suspended(until: i64) -> AppError {
     AppError::TooManyRequests {
         until,
-        message: "Too many failed sign-ins came from your network address, so it is suspended for a while.".to_owned(),
+        message: Msg::new("login-suspended"),
     }
 }
 

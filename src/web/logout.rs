@@ -17,8 +17,8 @@ use serde::Deserialize;
 use crate::domain::signing::verify_id_token_hint;
 use crate::domain::{clients, sso};
 use crate::error::{AppError, AppResult};
-use crate::http::ClientIp;
 use crate::http::Visitor;
+use crate::http::{ClientIp, page};
 use crate::resources::{routes, templates};
 use crate::state::AppState;
 
@@ -46,11 +46,7 @@ async fn destination(
     let Some(uri) = uri.filter(|u| !u.is_empty()) else {
         return Ok(routes::HOME.to_owned());
     };
-    let not_registered = || {
-        AppError::bad_request(
-            "This sign-out link names a return address that is not registered for the site.",
-        )
-    };
+    let not_registered = || AppError::bad_request("logout-not-registered");
     let client_id = client_id.ok_or_else(not_registered)?;
     let registered = clients::redirect_uris(&state.db, client_id).await?;
     if !registered.iter().any(|r| r == uri) {
@@ -74,20 +70,14 @@ pub async fn rp_initiated(
         Some(token) => Some(
             verify_id_token_hint(&state.db, &state.config.issuer, token)
                 .await?
-                .ok_or_else(|| {
-                    AppError::bad_request(
-                        "This sign-out link carries an id_token that is not valid here.",
-                    )
-                })?,
+                .ok_or_else(|| AppError::bad_request("logout-bad-hint"))?,
         ),
         None => None,
     };
     if let (Some(h), Some(c)) = (&hint, &q.client_id)
         && &h.aud != c
     {
-        return Err(AppError::bad_request(
-            "The sign-out link's client_id does not match its id_token.",
-        ));
+        return Err(AppError::bad_request("logout-hint-mismatch"));
     }
     let client_id = hint.as_ref().map(|h| h.aud.clone()).or(q.client_id.clone());
     let target = destination(
@@ -114,10 +104,19 @@ pub async fn rp_initiated(
         tracing::info!(user_id = %signed_in.user.id, "signed out at a client site's request");
         return Ok(Redirect::to(&target).into_response());
     }
+    // The question names the site that asked, if it is one we know.
+    let client_site = match client_id.as_deref() {
+        Some(id) => match clients::find(&state.db, id).await? {
+            Some(client) if client.enabled => Some(page::view(&state, &client, None).await),
+            _ => None,
+        },
+        None => None,
+    };
     let page = context! {
         post_logout_redirect_uri => q.post_logout_redirect_uri,
         state => q.state,
         client_id,
+        client_site,
     };
     let ctx = visitor.page(true, page).await?;
     Ok(state

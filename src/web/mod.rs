@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod assets;
+pub mod branding;
 pub mod device;
 pub mod health;
 pub mod login;
@@ -40,6 +41,11 @@ pub fn router() -> Router<AppState> {
             post(account::sign_out_session),
         )
         .route(routes::STATIC, get(assets::asset))
+        .route(routes::LANGUAGE, get(branding::choose_language))
+        .route(routes::SITE_LOGO, get(branding::site_logo))
+        .route(routes::CLIENT_LOGO, get(branding::client_logo))
+        .route(routes::CLIENT_STYLE, get(branding::client_style))
+        .route(routes::FAVICON, get(branding::favicon))
         .route(routes::HEALTHZ, get(health::healthz))
         .route(routes::METRICS, get(health::metrics))
 }

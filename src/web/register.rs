@@ -12,7 +12,10 @@ use crate::domain::users::{self, FieldErrors};
 use crate::domain::{audit, rate_limit, throttle};
 use crate::error::{AppError, AppResult};
 use crate::http::ClientIp;
+use crate::http::errors::on_the_way;
+use crate::http::page::client_site_of;
 use crate::http::{Visitor, safe_next};
+use crate::i18n::Msg;
 use crate::metrics::inc;
 use crate::resources::{routes, templates};
 use crate::state::AppState;
@@ -38,9 +41,7 @@ fn ensure_open(state: &AppState) -> AppResult<()> {
     if state.config.registration_enabled {
         Ok(())
     } else {
-        Err(AppError::forbidden(
-            "Registration is closed on this server. Ask an administrator for an account.",
-        ))
+        Err(AppError::forbidden("register-closed"))
     }
 }
 
@@ -55,16 +56,38 @@ pub async fn show(
     if visitor.signed_in.is_some() {
         return Ok(Redirect::to(next.as_deref().unwrap_or(routes::ACCOUNT)).into_response());
     }
-    let page = context! { next, errors => Value::from(Serde(FieldErrors::default())) };
-    render(&state, &visitor, StatusCode::OK, page).await
+    let form = Shown {
+        next: next.as_deref(),
+        ..Shown::default()
+    };
+    render(&state, &visitor, StatusCode::OK, form).await
+}
+
+/// The registration form as it is shown (again).
+#[derive(Default)]
+struct Shown<'a> {
+    next: Option<&'a str>,
+    username: &'a str,
+    email: &'a str,
+    errors: FieldErrors,
+    notice: Option<Msg>,
 }
 
 async fn render(
     state: &AppState,
     visitor: &Visitor,
     status: StatusCode,
-    page: Value,
+    form: Shown<'_>,
 ) -> AppResult<Response> {
+    let client_site = client_site_of(state, form.next).await;
+    let page = context! {
+        next => form.next,
+        username => form.username,
+        email => form.email,
+        errors => Value::from(Serde(form.errors.in_lang(visitor.lang))),
+        notice => form.notice.map(|m| visitor.tr(&m)),
+        client_site,
+    };
     let ctx = visitor.page(true, page).await?;
     Ok((status, state.templates.render(templates::REGISTER, ctx)?).into_response())
 }
@@ -78,16 +101,20 @@ pub async fn submit(
     Form(form): Form<RegisterForm>,
 ) -> AppResult<Response> {
     ensure_open(&state)?;
-    visitor.session.verify_csrf(&form.csrf_token).await?;
     let next = form.next.as_deref().and_then(safe_next);
-    let again = |errors: FieldErrors| {
-        context! {
-            next => next.clone(),
-            username => form.username.clone(),
-            email => form.email.clone(),
-            errors => Value::from(Serde(errors)),
-        }
+    let again = |errors: FieldErrors| Shown {
+        next: next.as_deref(),
+        username: &form.username,
+        email: &form.email,
+        errors,
+        notice: None,
     };
+    // A form left open too long: shown again with a fresh token.
+    if visitor.session.verify_csrf(&form.csrf_token).await.is_err() {
+        let mut errors = FieldErrors::default();
+        errors.add("form", "register-form-expired");
+        return render(&state, &visitor, StatusCode::FORBIDDEN, again(errors)).await;
+    }
     let account = match users::validate_new_account(
         &form.username,
         &form.email,
@@ -110,8 +137,9 @@ pub async fn submit(
     let now = state.clock.now();
     let client = ClientIp(ip);
     let throttle_key = client.throttle_key(state.config.ipv6_prefix_len);
+    let site = || client_site_of(&state, next.as_deref());
     if let Some(until) = throttle::suspended_until(&state.db, &throttle_key, now).await? {
-        return Err(suspended(until));
+        return Ok(on_the_way(suspended(until), site().await));
     }
     let limit = rate_limit::Limit {
         hits: state.config.registrations_per_hour,
@@ -119,18 +147,15 @@ pub async fn submit(
     };
     let key = format!("register:{throttle_key}");
     if let Some(until) = rate_limit::hit(&state.db, &key, limit, now).await? {
-        return Err(AppError::TooManyRequests {
+        let too_many = AppError::TooManyRequests {
             until,
-            message: "Too many accounts were created from your network address. Try again later."
-                .to_owned(),
-        });
+            message: Msg::new("register-too-many").duration("wait", until - now),
+        };
+        return Ok(on_the_way(too_many, site().await));
     }
     let taken = || {
         let mut errors = FieldErrors::default();
-        errors.add(
-            "form",
-            "That username or email address is already registered.",
-        );
+        errors.add("form", "register-taken");
         errors
     };
     if users::is_taken(&state.db, &account.username, &account.email).await? {

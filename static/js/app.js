@@ -17,11 +17,11 @@
       };
       if (navigator.clipboard && navigator.clipboard.writeText) {
         navigator.clipboard.writeText(target.textContent.trim()).then(
-          function () { done(C.text.copied); },
-          function () { done(C.text.copyFailed); }
+          function () { done(button.getAttribute(C.attributes.copied) || C.text.copied); },
+          function () { done(button.getAttribute(C.attributes.copyFailed) || C.text.copyFailed); }
         );
       } else {
-        done(C.text.copyFailed);
+        done(button.getAttribute(C.attributes.copyFailed) || C.text.copyFailed);
       }
     });
   });

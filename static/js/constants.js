@@ -6,7 +6,11 @@ window.PATTMAYNE = Object.freeze({
   }),
   attributes: Object.freeze({
     copyTarget: "data-copy-target",
+    // The page gives each button its words, in the page's language.
+    copied: "data-copied",
+    copyFailed: "data-copy-failed",
   }),
+  // Fallbacks, should a page give none.
   text: Object.freeze({
     copied: "Copied",
     copyFailed: "Select and copy by hand",

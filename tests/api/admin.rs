@@ -656,7 +656,7 @@ async fn every_admin_action_is_in_the_audit_log() {
         assert_eq!(row.ip.as_deref(), Some("127.0.0.1"));
     }
     let page = app.get("/admin/audit").await.text().await.unwrap();
-    assert!(page.contains("client.delete") && page.contains("root"));
+    assert!(page.contains("Deleted a client site") && page.contains("root"));
 }
 
 #[tokio::test]

@@ -47,8 +47,8 @@ async fn unknown_route_gets_the_html_error_page_with_404() {
             .starts_with("text/html")
     );
     let body = res.text().await.unwrap();
-    assert!(body.contains("404"));
-    assert!(body.contains("Not Found"));
+    assert!(body.contains("Error 404"));
+    assert!(body.contains("Page not found"));
     assert!(body.contains("There is nothing at this address."));
 }
 
@@ -72,18 +72,18 @@ fn failing_router(state: pattmayne_auth::state::AppState) -> Router {
     Router::new()
         .route(
             "/400",
-            get(|| async { AppError::bad_request("The form was incomplete.") }),
+            get(|| async { AppError::bad_request("error-bad-request") }),
         )
         .route(
             "/403",
-            get(|| async { AppError::forbidden("Admins only.") }),
+            get(|| async { AppError::forbidden("error-admins-only") }),
         )
         .route(
             "/429",
             get(move || async move {
                 AppError::TooManyRequests {
                     until,
-                    message: "Too many failed sign-ins from your address.".into(),
+                    message: "login-suspended".into(),
                 }
             }),
         )
@@ -124,23 +124,27 @@ async fn error_page_shows_status_reason_and_message_for_each_status() {
             .unwrap()
             .starts_with("text/html")
     );
+    // Plain words, the status for the curious, and ways back.
     assert!(
-        body.contains("400")
-            && body.contains("Bad Request")
-            && body.contains("The form was incomplete.")
+        body.contains("Error 400")
+            && body.contains("This link or form did not work")
+            && body.contains("The request could not be understood."),
+        "{body}"
     );
+    assert!(body.contains("Go to the start page") && body.contains(">Sign in<"));
 
     let (status, _, body) = page(&router, "/403").await;
     assert_eq!(status, 403);
-    assert!(body.contains("Forbidden") && body.contains("Admins only."));
+    assert!(body.contains("Not allowed") && body.contains("This page is for administrators."));
 
     let (status, headers, body) = page(&router, "/429").await;
     assert_eq!(status, 429);
     let retry: i64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((595..=600).contains(&retry), "Retry-After {retry}");
-    assert!(body.contains("Too Many Requests"));
-    assert!(body.contains("You can try again after"));
-    assert!(body.contains("in 10 minutes"), "{body}");
+    assert!(body.contains("Please wait a little"));
+    // How long, never a clock time in a zone the reader is not in.
+    assert!(body.contains("You can try again in 10 minutes."), "{body}");
+    assert!(!body.contains("UTC"), "{body}");
 }
 
 #[tokio::test]
@@ -149,7 +153,7 @@ async fn server_error_page_hides_internals_and_logs_them() {
     let router = failing_router(app.state.clone());
     let (status, _, body) = page(&router, "/500").await;
     assert_eq!(status, 500);
-    assert!(body.contains("Internal Server Error"));
+    assert!(body.contains("Something went wrong on our side"));
     assert!(!body.contains("hunter2"), "internal detail leaked: {body}");
     assert!(crate::helpers::captured_logs().contains("db password is hunter2"));
 }

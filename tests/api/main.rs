@@ -16,6 +16,7 @@ mod foundation;
 mod hostile;
 mod instances;
 mod oidc;
+mod pages;
 mod refresh;
 mod revoke;
 mod sessions;

@@ -265,6 +265,11 @@ async fn rp_initiated_logout_without_a_matching_hint_asks_first() {
     assert_eq!(res.status(), 200);
     let page = res.text().await.unwrap();
     assert!(page.contains("Sign out?"));
+    // It says which site asked.
+    assert!(
+        page.contains("Game asks to sign you out of Pattmayne Auth"),
+        "{page}"
+    );
     assert_eq!(
         browser
             .get(app.url("/account"))

@@ -1,0 +1,388 @@
+# Pattmayne Auth: every word a person reads, in English.
+# Keys are grouped by page; de.ftl has the same keys (a test checks).
+
+## Durations (used inside other messages)
+
+duration-seconds = { $n ->
+    [one] 1 second
+   *[other] { $n } seconds
+}
+duration-minutes = { $n ->
+    [one] 1 minute
+   *[other] { $n } minutes
+}
+duration-hours = { $n ->
+    [one] 1 hour
+   *[other] { $n } hours
+}
+duration-days = { $n ->
+    [one] 1 day
+   *[other] { $n } days
+}
+
+## Every page
+
+skip-to-content = Skip to the content
+nav-main = Main
+nav-admin = Admin
+nav-sign-in = Sign in
+nav-sign-out = Sign out
+footer-tagline = One sign-in for every site.
+footer-language = Language
+badge-admin = admin
+badge-enabled = enabled
+badge-disabled = disabled
+badge-you = you
+site-on-the-way = On your way to { $site }
+site-back-to = Back to { $site }
+
+## Start page
+
+home-title = Welcome
+home-signed-in-as = You are signed in as { $name }. Every site that uses this sign-in will recognise you.
+home-your-account = Your account
+home-intro = Sign in once here and you are signed in on every site that uses { $site }.
+home-sign-in = Sign in
+home-create-account = Create an account
+
+## Sign-in
+
+login-title = Sign in
+login-title-for = Sign in to { $site }
+login-again-title = Sign in again
+login-again-note = To go on, the site asks you to confirm it is you. Someone else can sign in here instead.
+login-again-submit = Continue as { $name }
+login-not-you = Not { $name }?
+login-sign-out-first = Sign out
+login-username = Username or email
+login-password = Password
+login-submit = Sign in
+login-new-here = New here?
+login-create-account = Create an account
+login-wrong = Wrong username or password.
+login-wrong-last-chance = Wrong username or password. One more failed sign-in from your network will pause sign-ins from it for { $wait }.
+login-wrong-now-paused = Wrong username or password. Too many failed sign-ins came from your network, so signing in from it is paused for { $wait }.
+login-blank = Enter your username or email and your password.
+login-form-expired = This form was open too long, so nothing was sent. Please sign in again.
+login-disabled = This account has been disabled.
+login-account-wait = Too many failed sign-ins to this account. You can try again in { $wait }.
+login-busy = Many sign-ins are coming from your network right now. Try again in a moment.
+login-suspended = Too many failed sign-ins came from your network, so signing in from it is paused for a while.
+
+## Registration
+
+register-title = Create an account
+register-title-for = Create an account for { $site }
+register-username = Username
+register-username-hint = 3 to 32 letters, digits, dots, dashes or underscores.
+register-email = Email
+register-password = Password
+register-password-hint = At least 8 characters. A few unrelated words make a strong password.
+register-password-confirm = Repeat the password
+register-submit = Create account
+register-have-account = Already have an account?
+register-sign-in = Sign in
+register-closed = Registration is closed on this server. Ask an administrator for an account.
+register-taken = That username or email address is already registered.
+register-form-expired = This form was open too long, so nothing was sent. Please fill it in again.
+register-too-many = Too many accounts were created from your network. You can try again in { $wait }.
+
+## Account fields (registration and the account page)
+
+field-username-length = Use 3 to 32 characters.
+field-username-characters = Use only letters, digits, dots, dashes and underscores.
+field-username-start = Start with a letter or a digit.
+field-email-length = Enter an email address of at most 254 characters.
+field-email-shape = Enter an email address like name@example.com.
+field-password-short = Use at least 8 characters.
+field-password-long = Use at most 128 characters.
+field-password-control = Passwords cannot contain control characters.
+field-password-weak = This password is too easy to guess. A few unrelated words, or a longer phrase, make a strong one.
+field-password-weak-why = This password is too easy to guess. { $why } A few unrelated words, or a longer phrase, make a strong one.
+field-password-mismatch = The passwords do not match.
+
+## Password strength (zxcvbn's warnings)
+
+weak-straight-rows = Straight rows of keys are easy to guess.
+weak-short-keyboard = Short keyboard patterns are easy to guess.
+weak-repeats = Repeats like "aaa" are easy to guess.
+weak-repeats-abc = Repeats like "abcabcabc" are only slightly harder to guess than "abc".
+weak-top-10 = This is a top-10 common password.
+weak-top-100 = This is a top-100 common password.
+weak-common = This is a very common password.
+weak-similar-common = This is similar to a commonly used password.
+weak-sequences = Sequences like abc or 6543 are easy to guess.
+weak-recent-years = Recent years are easy to guess.
+weak-word = A word by itself is easy to guess.
+weak-dates = Dates are often easy to guess.
+weak-names = Names and surnames by themselves are easy to guess.
+weak-common-names = Common names and surnames are easy to guess.
+
+## Sign-out
+
+logout-title = Sign out?
+logout-question = You will be signed out of { $server } and of every site that uses it.
+logout-question-from = { $site } asks to sign you out of { $server } and of every site that uses it.
+logout-submit = Sign out
+logout-stay = Stay signed in
+logout-bad-hint = This sign-out link carries an id_token that is not valid here.
+logout-hint-mismatch = This sign-out link's client_id does not match its id_token.
+logout-not-registered = This sign-out link names a return address that is not registered for the site.
+
+## Account page
+
+account-title = Your account
+account-email = Email: { $email }
+account-member-since = Member since { $date }.
+account-sessions-title = Where you are signed in
+account-sessions-note = Each browser or device you sign in with has its own sign-in, which lasts a fixed time; the sites you use through it are signed out with it.
+account-col-device = Device
+account-col-signed-in = Signed in
+account-col-last-seen = Last seen
+account-col-address = Address
+account-col-sites = Sites
+account-col-action = Action
+account-this-browser = this browser
+account-unknown-browser = Unknown browser
+device-browser-on-os = { $browser } on { $os }
+device-only = { $name }
+account-unknown = unknown
+account-ends-in = ends in { $wait }
+account-just-now = just now
+account-ago = { $wait } ago
+account-no-sites = none yet
+account-sign-out = Sign out
+account-sign-out-everywhere = Sign out everywhere
+
+## Error pages
+
+error-heading-400 = This link or form did not work
+error-heading-403 = Not allowed
+error-heading-404 = Page not found
+error-heading-405 = Not allowed here
+error-heading-408 = That took too long
+error-heading-413 = Too much at once
+error-heading-415 = Not a form we can read
+error-heading-429 = Please wait a little
+error-heading-500 = Something went wrong on our side
+error-heading-503 = Not available right now
+error-heading-other = Something went wrong
+error-status-code = Error { $status }
+error-try-again-in = You can try again in { $wait }.
+error-way-start = Go to the start page
+error-way-sign-in = Sign in
+error-way-account = Go to your account
+error-not-found = There is nothing at this address.
+error-too-large = The request was too large.
+error-too-slow = The request took too long.
+error-not-a-form = The request was not a form submission.
+error-wrong-method = This address does not accept that kind of request.
+error-bad-request = The request could not be understood.
+error-server = The problem was recorded. Try again later.
+error-nul = The request contains a NUL character.
+error-form-expired = This form was open too long, or did not come from this site, so nothing was changed. Go back, reload the page and try again.
+error-bad-link = This sign-in link is not valid: the site is unknown or disabled, or its return address is not registered.
+error-admins-only = This page is for administrators.
+error-metrics-only = The metrics are for the operator's monitoring only.
+
+## Admin pages
+
+admin-nav = Administration
+admin-nav-clients = Client sites
+admin-nav-users = Users
+admin-nav-suspensions = IP suspensions
+admin-nav-audit = Audit log
+admin-cancel = Cancel
+admin-save = Save
+admin-copy = Copy
+admin-copied = Copied
+admin-copy-failed = Select and copy by hand
+admin-copy-env = Copy as .env
+admin-pages = Pages
+admin-previous = ← Previous
+admin-next = Next →
+admin-newer = ← Newer
+admin-older = Older →
+admin-page-of = Page { $page } of { $pages }
+admin-in = in { $wait }
+admin-col-name = Name
+admin-col-client-id = Client ID
+admin-col-redirect-uris = Redirect URIs
+admin-col-signing = Signing
+admin-col-state = State
+admin-col-created = Created
+admin-col-live-tokens = Live tokens
+admin-col-address = Address
+admin-col-lifts = Lifts
+admin-col-offences = Offences
+admin-col-last-attempt = Last attempt
+admin-col-action = Action
+admin-col-actions = Actions
+admin-col-username = Username
+admin-col-email = Email
+admin-col-role = Role
+admin-role-user = user
+admin-state-active = active
+
+admin-clients-title = Client sites
+admin-clients-add = Add a client site
+admin-clients-none = No client sites yet.
+admin-client-new-title = Add a client site
+admin-client-new-submit = Add the site
+admin-client-name = Name
+admin-client-redirect-uris = Redirect URIs
+admin-client-redirect-hint = One per line. Absolute https URLs without a fragment (http only for localhost). They must match exactly.
+admin-client-signing = Access-token signing
+admin-client-signing-own = the site's own secret
+admin-client-signing-server = the server's key, published in the JWKS
+admin-client-branding = How the sign-in page shows this site
+admin-client-accent = Accent colour
+admin-client-accent-hint = A colour like #2a5bd7 for the buttons people see on their way to this site. It needs enough contrast with white text. Empty: the server's own.
+admin-client-logo = Logo
+admin-client-logo-hint = PNG, JPEG or WebP, at most 256 KiB, shown at 40 × 40 pixels.
+admin-client-logo-current = The current logo
+admin-client-logo-remove = Remove the logo
+admin-client-actions = Actions
+admin-client-rotate = Rotate the client secret…
+admin-client-disable = Disable…
+admin-client-enable = Enable
+admin-client-delete = Delete…
+admin-client-name-invalid = Give the site a name of 1 to 100 characters.
+admin-client-uris-missing = Give at least one redirect URI.
+admin-client-uri-length = Redirect URIs must be 1 to 2000 characters.
+admin-client-uri-spaces = { $uri } contains spaces or control characters.
+admin-client-uri-not-absolute = { $uri } is not an absolute URL.
+admin-client-uri-fragment = { $uri } has a fragment (#…); redirect URIs cannot.
+admin-client-uri-credentials = { $uri } contains credentials.
+admin-client-uri-scheme = { $uri } must be an http(s) URL.
+admin-client-uri-no-host = { $uri } has no host.
+admin-client-uri-plain-http = { $uri } uses plain http; use https (http is allowed only for localhost).
+admin-client-accent-invalid = Give a colour as # and six hexadecimal digits, like #2a5bd7.
+admin-client-accent-contrast = White text on { $color } has a contrast of { $ratio }:1; it needs 4.5:1. Choose a darker colour.
+admin-client-logo-too-large = The logo is larger than 256 KiB.
+admin-client-logo-type = The logo must be a PNG, JPEG or WebP image.
+
+admin-created-title = Credentials
+admin-created-heading = Credentials for { $site }
+admin-created-once = You will not see these again.
+admin-created-once-why = Copy them into the site's configuration now; only a hash (or an encrypted copy) is kept.
+admin-created-jwt-note = the HS256 key: the UTF-8 bytes of this string
+admin-created-endpoints = Where the site talks to this server
+admin-created-issuer = Issuer
+admin-created-discovery = Discovery
+admin-created-authorize = Authorization endpoint
+admin-created-token = Token endpoint
+admin-created-jwks = JWKS
+admin-created-env = Everything at once
+admin-created-env-hint = The settings above as a .env file for the site's backend.
+admin-created-gone-title = Credentials no longer shown
+admin-created-gone = The credentials were shown once and are not kept. If they were lost, rotate the client secret.
+admin-created-visit = Go to { $site }
+admin-created-settings = Client site settings
+admin-created-all = All client sites
+
+admin-users-title = Users
+admin-users-search-label = Search
+admin-users-search-placeholder = Username or email
+admin-users-search = Search
+admin-users-count = { $count ->
+    [one] 1 account.
+   *[other] { $count } accounts.
+}
+admin-users-count-matching = { $count ->
+    [one] 1 account matching “{ $q }”.
+   *[other] { $count } accounts matching “{ $q }”.
+}
+admin-users-enable = Enable
+admin-users-disable = Disable…
+admin-users-grant-admin = Make admin…
+admin-users-revoke-admin = Remove admin…
+admin-user-id = Account id
+admin-user-sessions = Where this person is signed in
+admin-user-no-sessions = Not signed in anywhere.
+admin-user-audit = Latest in the audit log
+admin-user-audit-all = Everything about this person in the audit log
+admin-last-admin = This is the last admin; make someone else an admin first.
+admin-not-yourself = You cannot disable your own account.
+
+admin-suspensions-title = IP suspensions
+admin-suspensions-none = No address is suspended.
+admin-suspensions-lift = Lift
+
+admin-audit-title = Audit log
+admin-audit-filter-label = Filter the audit log
+admin-audit-kind = Kind
+admin-audit-everything = Everything
+admin-audit-admin-actions = Admin actions
+admin-audit-security-events = Security events
+admin-audit-person = Person (username or id)
+admin-audit-address = Address
+admin-audit-address-hint = Exact, or a prefix ending in . : or /
+admin-audit-filter = Filter
+admin-audit-clear = Clear
+admin-audit-when = When
+admin-audit-who = Who
+admin-audit-what = What
+admin-audit-target = Target
+admin-audit-from = From
+admin-audit-details = Details
+admin-audit-unknown = unknown
+admin-audit-nothing = Nothing matches.
+
+## Confirmations and notices after admin actions
+
+confirm-client-disable-heading = Disable this client site?
+confirm-client-disable = “{ $name }” will no longer be able to sign people in or refresh their tokens until enabled again.
+confirm-client-disable-button = Disable
+confirm-client-delete-heading = Delete this client site?
+confirm-client-delete = “{ $name }” and every refresh token issued to it will be deleted. This cannot be undone.
+confirm-client-delete-button = Delete
+confirm-client-rotate-heading = Rotate the client secret?
+confirm-client-rotate = The current secret of “{ $name }” stops working at once; the site needs the new one.
+confirm-client-rotate-button = Rotate the secret
+confirm-user-disable-heading = Disable this account?
+confirm-user-disable = { $name } will be signed out everywhere, every client site's tokens for them revoked, and they cannot sign in until enabled again.
+confirm-user-disable-button = Disable
+confirm-user-grant-heading = Make this person an admin?
+confirm-user-grant = { $name } will be able to add and change client sites, disable accounts and make other admins.
+confirm-user-grant-button = Make admin
+confirm-user-revoke-heading = Remove the admin role?
+confirm-user-revoke = { $name } will no longer be able to use these pages.
+confirm-user-revoke-button = Remove admin
+
+notice-client-created = { $name } was added.
+notice-client-saved = { $name } was saved.
+notice-client-disabled = { $name } was disabled.
+notice-client-enabled = { $name } was enabled.
+notice-client-deleted = { $name } was deleted.
+notice-client-rotated = The client secret of { $name } was rotated.
+notice-user-disabled = { $name } was disabled and signed out everywhere.
+notice-user-enabled = { $name } was enabled.
+notice-user-granted = { $name } is now an admin.
+notice-user-revoked = { $name } is no longer an admin.
+notice-suspension-lifted = The suspension of { $ip } was lifted.
+
+## What the audit log says happened
+
+audit-client-create = Added a client site
+audit-client-update = Changed a client site
+audit-client-rotate-secret = Rotated a client secret
+audit-client-enable = Enabled a client site
+audit-client-disable = Disabled a client site
+audit-client-delete = Deleted a client site
+audit-user-create = Created an account
+audit-user-enable = Enabled an account
+audit-user-disable = Disabled an account
+audit-user-grant-admin = Made an admin
+audit-user-revoke-admin = Removed an admin
+audit-suspension-lift = Lifted a suspension
+audit-keys-rotate = Rotated the signing keys
+audit-security-sign-in = Signed in
+audit-security-sign-in-failed = Failed to sign in
+audit-security-address-suspended = An address was suspended
+audit-security-registered = Registered
+audit-security-refresh-token-reused = A rotated refresh token came back
+audit-security-code-reused = An authorization code came back
+audit-security-password-changed = Changed the password
+audit-security-session-ended = A sign-in ended
+audit-other = Something else
