@@ -33,6 +33,8 @@ badge-admin = Admin
 badge-enabled = aktiviert
 badge-disabled = deaktiviert
 badge-you = du
+badge-verified = bestätigt
+badge-unverified = nicht bestätigt
 site-on-the-way = Auf dem Weg zu { $site }
 site-back-to = Zurück zu { $site }
 
@@ -192,6 +194,7 @@ admin-nav-clients = Client-Sites
 admin-nav-users = Benutzer
 admin-nav-suspensions = IP-Sperren
 admin-nav-audit = Audit-Log
+admin-nav-mail = E-Mails
 admin-cancel = Abbrechen
 admin-save = Speichern
 admin-copy = Kopieren
@@ -386,3 +389,129 @@ audit-security-code-reused = Ein Autorisierungscode wurde erneut verwendet
 audit-security-password-changed = Passwort geändert
 audit-security-session-ended = Eine Anmeldung wurde beendet
 audit-other = Etwas anderes
+
+## Forgotten password and reset
+
+login-forgot = Passwort vergessen?
+login-after-reset = Dein Passwort wurde geändert, und alle Geräte wurden abgemeldet. Melde dich mit dem neuen Passwort an.
+forgot-title = Neues Passwort wählen
+forgot-intro = Gib die E-Mail-Adresse deines Kontos ein, dann schicken wir dir einen Link, mit dem du ein neues Passwort wählen kannst.
+forgot-email = E-Mail
+forgot-submit = Link zuschicken
+forgot-back-to-sign-in = Zurück zur Anmeldung
+forgot-form-expired = Dieses Formular war zu lange geöffnet, deshalb wurde nichts gesendet. Bitte schick es noch einmal ab.
+forgot-too-many = Aus deinem Netzwerk wurden zu viele neue Passwörter angefordert. Du kannst es in { $wait } noch einmal versuchen.
+forgot-sent-title = Schau in dein Postfach
+forgot-sent = Falls es ein Konto mit der Adresse { $email } gibt, ist ein Link für ein neues Passwort dorthin unterwegs. Er funktioniert nur einmal und ist { $wait } lang gültig.
+forgot-sent-nothing = Nach ein paar Minuten noch nichts da? Schau im Spam-Ordner nach, oder prüfe, ob das die Adresse deines Kontos ist.
+reset-title = Neues Passwort wählen
+reset-intro = Ein neues Passwort für { $name }. Alle Geräte, die bei diesem Konto angemeldet sind, werden abgemeldet.
+reset-password = Neues Passwort
+reset-password-confirm = Neues Passwort wiederholen
+reset-submit = Neues Passwort speichern
+reset-form-expired = Dieses Formular war zu lange geöffnet, deshalb wurde nichts geändert. Bitte gib das neue Passwort noch einmal ein.
+reset-link-invalid = Dieser Link ist abgelaufen oder wurde schon verwendet. Fordere auf der Anmeldeseite unter „Passwort vergessen?“ einen neuen an.
+
+## Confirming an address
+
+register-sent-title = Schau in dein Postfach
+register-sent = Wir haben eine E-Mail an { $email } geschickt. Folge dem Link darin, um die Registrierung abzuschließen: Er funktioniert nur einmal und ist { $wait } lang gültig.
+register-sent-nothing = Nach ein paar Minuten noch nichts da? Schau im Spam-Ordner nach, oder registriere dich noch einmal.
+verify-taken = Ein anderes Konto hat diesen Benutzernamen oder diese Adresse übernommen, bevor der Link geöffnet wurde. Registriere dich bitte noch einmal mit anderen Angaben.
+verify-link-invalid = Dieser Link ist abgelaufen oder wurde schon verwendet. Registriere dich noch einmal, oder fordere einen neuen Link an.
+verify-address-changed-title = Deine Adresse wurde geändert
+verify-address-changed = Die Adresse deines Kontos ist jetzt { $email }.
+verify-go-to-account = Zu deinem Konto
+email-change-taken = Diese Adresse gehört inzwischen zu einem anderen Konto, deshalb bleibt deine Adresse unverändert.
+
+## Changing the password and the address
+
+account-change-password = Passwort ändern
+account-change-email = E-Mail-Adresse ändern
+change-password-title = Passwort ändern
+change-password-note = Alle anderen Geräte, die bei deinem Konto angemeldet sind, werden abgemeldet; dieses hier bleibt angemeldet.
+change-password-current = Aktuelles Passwort
+change-password-new = Neues Passwort
+change-password-confirm = Neues Passwort wiederholen
+change-password-submit = Passwort ändern
+change-cancel = Abbrechen
+change-form-expired = Dieses Formular war zu lange geöffnet, deshalb wurde nichts geändert. Bitte schick es noch einmal ab.
+change-wrong-password = Das ist nicht dein aktuelles Passwort.
+change-too-many = Zu viele falsche Passwörter. Du kannst es in { $wait } noch einmal versuchen.
+change-email-title = E-Mail-Adresse ändern
+change-email-now = Deine E-Mail-Adresse ist { $email }.
+change-email-note = Wir schicken einen Link an die neue Adresse. Sobald du ihm folgst, gehört sie zu deinem Konto, und die alte Adresse wird darüber informiert.
+change-email-new = Neue E-Mail-Adresse
+change-email-submit = Link an die neue Adresse schicken
+change-email-same = Das ist bereits deine Adresse.
+notice-password-changed = Dein Passwort wurde geändert, und alle anderen Geräte wurden abgemeldet.
+notice-email-link-sent = Wir haben einen Link an { $email } geschickt. Deine Adresse ändert sich, sobald du ihm folgst.
+
+## Admin: mail
+
+admin-users-send-reset = Link zum Zurücksetzen senden
+notice-user-reset-sent = Ein Link, mit dem { $name } ein neues Passwort wählen kann, wurde verschickt.
+notice-user-reset-budget = An { $name } wurde kein Link verschickt: An diese Adresse gingen in dieser Stunde schon so viele E-Mails wie erlaubt.
+notice-mail-retried = Die E-Mail ist wieder in der Warteschlange.
+admin-mail-title = Wartende E-Mails
+admin-mail-outbox = Es ist kein SMTP-Server eingestellt (AUTH_SMTP_URL): E-Mails werden als Dateien in { $dir } abgelegt.
+admin-mail-smtp = E-Mails gehen an den SMTP-Server aus AUTH_SMTP_URL. Gesendete E-Mails verschwinden aus dieser Liste; fehlgeschlagene werden erneut versucht, in immer größeren Abständen.
+admin-mail-to = An
+admin-mail-kind = Art
+admin-mail-queued = Eingereiht
+admin-mail-state = Status
+admin-mail-error = Letzter Fehler
+admin-mail-failed = { $attempts ->
+    [one] nach 1 Versuch aufgegeben
+   *[other] nach { $attempts } Versuchen aufgegeben
+}
+admin-mail-retrying = { $attempts ->
+    [one] einmal fehlgeschlagen; nächster Versuch in { $wait }
+   *[other] { $attempts }-mal fehlgeschlagen; nächster Versuch in { $wait }
+}
+admin-mail-waiting = wartet
+admin-mail-retry = Erneut versuchen
+admin-mail-none = Es warten keine E-Mails.
+audit-user-set-password = Passwort gesetzt
+audit-user-reset-link = Link zum Zurücksetzen erstellt
+audit-user-send-reset = Link zum Zurücksetzen verschickt
+audit-user-verify-email = Adresse bestätigt
+audit-mail-retry = E-Mail wieder in die Warteschlange gestellt
+audit-security-reset-requested = Ein Link zum Zurücksetzen wurde verschickt
+audit-security-email-changed = Adresse geändert
+
+## Mails (plain text and HTML; { $site } is the server's name)
+
+mail-signature = { $site }
+mail-link-once = Der Link funktioniert nur einmal und ist { $wait } lang gültig.
+mail-ignore = Falls du das nicht warst, kannst du diese E-Mail einfach ignorieren: Es hat sich nichts geändert.
+mail-verify-subject = Bestätige deine E-Mail-Adresse für { $site }
+mail-verify-intro = Jemand, wahrscheinlich du, wollte mit dieser Adresse das Konto { $username } bei { $site } erstellen. Um die Adresse zu bestätigen und das Konto zu aktivieren, folge bitte diesem Link:
+mail-verify-button = Bestätigen und Konto aktivieren
+mail-verify-ignore = Falls du das nicht warst, kannst du diese E-Mail einfach ignorieren: Es wird kein Konto erstellt.
+mail-already-subject = Du hast schon ein Konto bei { $site }
+mail-already-intro = Jemand, wahrscheinlich du, wollte mit dieser Adresse ein Konto bei { $site } erstellen. Zu dieser Adresse gibt es aber schon ein Konto: { $username }.
+mail-already-sign-in = Hier kannst du dich anmelden:
+mail-already-button = Anmelden
+mail-already-forgot = Passwort vergessen? Unter { $forgot } kannst du ein neues wählen.
+mail-taken-subject = Bitte wähle einen anderen Benutzernamen für { $site }
+mail-taken-intro = Jemand, wahrscheinlich du, wollte mit dieser Adresse das Konto { $username } bei { $site } erstellen, aber dieser Benutzername ist schon vergeben. Hier kannst du es mit einem anderen noch einmal versuchen:
+mail-taken-button = Konto erstellen
+mail-reset-subject = Neues Passwort für { $site } wählen
+mail-reset-intro = Jemand, wahrscheinlich du, möchte für das Konto { $username } bei { $site } ein neues Passwort wählen. Folge dazu bitte diesem Link:
+mail-reset-button = Neues Passwort wählen
+mail-reset-ignore = Falls du das nicht warst, kannst du diese E-Mail einfach ignorieren: Dein Passwort bleibt, wie es ist.
+mail-password-changed-subject = Dein Passwort bei { $site } wurde geändert
+mail-password-changed-intro = Das Passwort deines Kontos { $username } bei { $site } wurde gerade geändert, und alle Geräte, die damit angemeldet waren, wurden abgemeldet.
+mail-password-changed-not-you = Falls du das nicht warst, wähle bitte sofort ein neues Passwort:
+mail-password-changed-button = Neues Passwort wählen
+mail-new-address-subject = Bestätige deine neue E-Mail-Adresse für { $site }
+mail-new-address-intro = Für das Konto { $username } bei { $site } soll ab jetzt diese Adresse verwendet werden. Um sie zu bestätigen, folge bitte diesem Link:
+mail-new-address-button = Neue Adresse bestätigen
+mail-new-address-ignore = Falls du das nicht warst, kannst du diese E-Mail einfach ignorieren: Es ändert sich nichts.
+mail-address-changed-subject = Deine E-Mail-Adresse bei { $site } wurde geändert
+mail-address-changed-intro = Die Adresse deines Kontos { $username } bei { $site } wurde in { $address } geändert. E-Mails zu diesem Konto gehen ab jetzt dorthin.
+mail-address-changed-not-you = Falls du das nicht warst, wende dich bitte sofort an den Betreiber von { $site }.
+mail-address-in-use-subject = Jemand wollte deine Adresse bei { $site } verwenden
+mail-address-in-use-intro = Jemand wollte diese Adresse bei { $site } für ein anderes Konto verwenden. Sie gehört aber zu deinem Konto { $username }, deshalb wurde nichts geändert. Falls du das warst, melde dich stattdessen bei diesem Konto an:
+mail-address-in-use-button = Anmelden

@@ -33,6 +33,8 @@ badge-admin = admin
 badge-enabled = enabled
 badge-disabled = disabled
 badge-you = you
+badge-verified = verified
+badge-unverified = not verified
 site-on-the-way = On your way to { $site }
 site-back-to = Back to { $site }
 
@@ -192,6 +194,7 @@ admin-nav-clients = Client sites
 admin-nav-users = Users
 admin-nav-suspensions = IP suspensions
 admin-nav-audit = Audit log
+admin-nav-mail = Mail
 admin-cancel = Cancel
 admin-save = Save
 admin-copy = Copy
@@ -386,3 +389,129 @@ audit-security-code-reused = An authorization code came back
 audit-security-password-changed = Changed the password
 audit-security-session-ended = A sign-in ended
 audit-other = Something else
+
+## Forgotten password and reset
+
+login-forgot = Forgot your password?
+login-after-reset = Your password was changed, and every device was signed out. Sign in with the new password.
+forgot-title = Choose a new password
+forgot-intro = Enter the email address of your account, and we will mail you a link to choose a new password.
+forgot-email = Email
+forgot-submit = Mail me a link
+forgot-back-to-sign-in = Back to sign in
+forgot-form-expired = This form was open too long, so nothing was sent. Please send it again.
+forgot-too-many = Too many new passwords were asked for from your network. You can try again in { $wait }.
+forgot-sent-title = Check your mail
+forgot-sent = If an account has the address { $email }, a link to choose a new password is on its way there. It works once, for { $wait }.
+forgot-sent-nothing = Nothing after a few minutes? Look in the spam folder, or check that this is the address of your account.
+reset-title = Choose a new password
+reset-intro = A new password for { $name }. Every device signed in to the account will be signed out.
+reset-password = New password
+reset-password-confirm = Repeat the new password
+reset-submit = Save the new password
+reset-form-expired = This form was open too long, so nothing was changed. Please type the new password again.
+reset-link-invalid = This link has expired or was already used. Ask for a new one at "Forgot your password?" on the sign-in page.
+
+## Confirming an address
+
+register-sent-title = Check your mail
+register-sent = We sent a mail to { $email }. Follow the link in it to finish: it works once, for { $wait }.
+register-sent-nothing = Nothing after a few minutes? Look in the spam folder, or register again.
+verify-taken = Another account took that username or address before this link was followed. Register again with another.
+verify-link-invalid = This link has expired or was already used. Register again, or ask for a new link.
+verify-address-changed-title = Your address was changed
+verify-address-changed = Your account's address is now { $email }.
+verify-go-to-account = Go to your account
+email-change-taken = Another account has that address now, so yours stays as it was.
+
+## Changing the password and the address
+
+account-change-password = Change the password
+account-change-email = Change the address
+change-password-title = Change the password
+change-password-note = Every other device signed in to your account will be signed out; this one stays signed in.
+change-password-current = Current password
+change-password-new = New password
+change-password-confirm = Repeat the new password
+change-password-submit = Change the password
+change-cancel = Cancel
+change-form-expired = This form was open too long, so nothing was changed. Please send it again.
+change-wrong-password = That is not your current password.
+change-too-many = Too many wrong passwords. You can try again in { $wait }.
+change-email-title = Change the address
+change-email-now = Your address is { $email }.
+change-email-note = We will mail a link to the new address; it becomes your account's when you follow it, and the old address is told.
+change-email-new = New address
+change-email-submit = Mail a link to the new address
+change-email-same = That is already your address.
+notice-password-changed = Your password was changed, and every other device was signed out.
+notice-email-link-sent = We sent a link to { $email }. Your address changes when you follow it.
+
+## Admin: mail
+
+admin-users-send-reset = Mail a reset link
+notice-user-reset-sent = A link to choose a new password was mailed to { $name }.
+notice-user-reset-budget = No link was mailed to { $name }: their address has had as many mails this hour as it may.
+notice-mail-retried = The mail is back in the queue.
+admin-mail-title = Mail waiting
+admin-mail-outbox = No SMTP server is set (AUTH_SMTP_URL): mails are written to { $dir }.
+admin-mail-smtp = Mails go to the SMTP server of AUTH_SMTP_URL. Sent mails leave this list; failed ones are tried again, less and less often.
+admin-mail-to = To
+admin-mail-kind = Kind
+admin-mail-queued = Queued
+admin-mail-state = State
+admin-mail-error = Last error
+admin-mail-failed = { $attempts ->
+    [one] given up after 1 attempt
+   *[other] given up after { $attempts } attempts
+}
+admin-mail-retrying = { $attempts ->
+    [one] failed once; next try in { $wait }
+   *[other] failed { $attempts } times; next try in { $wait }
+}
+admin-mail-waiting = waiting
+admin-mail-retry = Try again
+admin-mail-none = No mail is waiting.
+audit-user-set-password = Set a password
+audit-user-reset-link = Made a reset link
+audit-user-send-reset = Mailed a reset link
+audit-user-verify-email = Verified an address
+audit-mail-retry = Put a mail back in the queue
+audit-security-reset-requested = A reset link was mailed
+audit-security-email-changed = Changed the address
+
+## Mails (plain text and HTML; { $site } is the server's name)
+
+mail-signature = { $site }
+mail-link-once = The link works once, for { $wait }.
+mail-ignore = If it was not you, ignore this mail: nothing has changed.
+mail-verify-subject = Confirm your address for { $site }
+mail-verify-intro = Someone, probably you, asked for the account { $username } on { $site } with this address. To confirm the address and start the account, follow this link:
+mail-verify-button = Confirm and start the account
+mail-verify-ignore = If it was not you, ignore this mail: no account is created.
+mail-already-subject = You already have an account on { $site }
+mail-already-intro = Someone, probably you, tried to create an account on { $site } with this address, which already has one: { $username }.
+mail-already-sign-in = To sign in, go to:
+mail-already-button = Sign in
+mail-already-forgot = Forgot your password? Choose a new one at { $forgot }
+mail-taken-subject = Choose another username on { $site }
+mail-taken-intro = Someone, probably you, tried to create the account { $username } on { $site } with this address, but that username is taken. To try again with another, go to:
+mail-taken-button = Create an account
+mail-reset-subject = Choose a new password for { $site }
+mail-reset-intro = Someone, probably you, asked to choose a new password for the account { $username } on { $site }. To do that, follow this link:
+mail-reset-button = Choose a new password
+mail-reset-ignore = If it was not you, ignore this mail: your password stays as it is.
+mail-password-changed-subject = Your password on { $site } was changed
+mail-password-changed-intro = The password of your account { $username } on { $site } was just changed, and the devices signed in to it were signed out.
+mail-password-changed-not-you = If it was not you, choose a new password at once:
+mail-password-changed-button = Choose a new password
+mail-new-address-subject = Confirm your new address for { $site }
+mail-new-address-intro = The account { $username } on { $site } asked to use this address from now on. To confirm it, follow this link:
+mail-new-address-button = Confirm the new address
+mail-new-address-ignore = If it was not you, ignore this mail: nothing changes.
+mail-address-changed-subject = Your address on { $site } was changed
+mail-address-changed-intro = The address of your account { $username } on { $site } was changed to { $address }. Mail about the account goes there from now on.
+mail-address-changed-not-you = If it was not you, tell the operator of { $site } at once.
+mail-address-in-use-subject = Someone offered your address on { $site }
+mail-address-in-use-intro = Someone asked to use this address for another account on { $site }, but it belongs to your account { $username }, so nothing changed. If it was you, sign in to that account instead:
+mail-address-in-use-button = Sign in

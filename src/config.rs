@@ -161,6 +161,32 @@ pub struct Settings {
     #[arg(long, env = "AUTH_METRICS_TOKEN_FILE")]
     pub metrics_token_file: Option<PathBuf>,
 
+    /// Where mail goes: `smtp://user:pass@host:port` (STARTTLS required),
+    /// `smtps://…` (TLS from the start), `smtp://host:port?tls=none` (a local
+    /// relay, no TLS). Unset: each mail is written as an .eml file under
+    /// AUTH_DATA_DIR/outbox/.
+    #[arg(long, env = "AUTH_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// File holding AUTH_SMTP_URL.
+    #[arg(long, env = "AUTH_SMTP_URL_FILE")]
+    pub smtp_url_file: Option<PathBuf>,
+
+    /// The sender of every mail, `Name <address>`. [default: AUTH_SITE_NAME
+    /// <noreply@the host of AUTH_PUBLIC_URL>]
+    #[arg(long, env = "AUTH_MAIL_FROM")]
+    pub mail_from: Option<String>,
+
+    /// Mails with a link (reset, confirmation) sent to one address per hour;
+    /// more requests are answered the same but send nothing.
+    #[arg(long, env = "AUTH_MAILS_PER_ADDRESS_PER_HOUR", default_value_t = 5)]
+    pub mails_per_address_per_hour: i64,
+
+    /// Password-reset requests accepted from one client address (an IPv6
+    /// network) per hour.
+    #[arg(long, env = "AUTH_PASSWORD_RESETS_PER_HOUR", default_value_t = 10)]
+    pub password_resets_per_hour: i64,
+
     /// Log format: `text` or `json`. The level comes from RUST_LOG (default `info`).
     #[arg(long, env = "AUTH_LOG_FORMAT", default_value = "text")]
     pub log_format: LogFormat,
@@ -202,6 +228,11 @@ pub struct Config {
     pub metrics_token: Option<SecretString>,
     pub site_name: String,
     pub site_logo: Option<crate::domain::branding::Logo>,
+    /// The SMTP server; `None`: the outbox directory.
+    pub smtp_url: Option<SecretString>,
+    pub mail_from: lettre::message::Mailbox,
+    pub mails_per_address_per_hour: i64,
+    pub password_resets_per_hour: i64,
     pub log_format: LogFormat,
 }
 
@@ -326,6 +357,17 @@ impl Config {
         positive("AUTH_IP_SUSPENSION_SECS", s.ip_suspension_secs)?;
         positive("AUTH_ACCOUNT_MAX_FAILURES", s.account_max_failures)?;
         positive("AUTH_REGISTRATIONS_PER_HOUR", s.registrations_per_hour)?;
+        positive(
+            "AUTH_MAILS_PER_ADDRESS_PER_HOUR",
+            s.mails_per_address_per_hour,
+        )?;
+        positive("AUTH_PASSWORD_RESETS_PER_HOUR", s.password_resets_per_hour)?;
+        let smtp_url = secret_value(s.smtp_url, s.smtp_url_file.as_deref())?;
+        if let Some(url) = &smtp_url {
+            check_smtp_url(url.expose_secret())?;
+        }
+        let site_name = site_name(&s.site_name)?;
+        let mail_from = mail_from(s.mail_from.as_deref(), &site_name, &issuer)?;
         if !(1..=3650).contains(&s.audit_retention_days) {
             return Err(invalid(
                 "AUTH_AUDIT_RETENTION_DAYS must be between 1 and 3650",
@@ -380,11 +422,15 @@ impl Config {
                 audit_retention_days: s.audit_retention_days,
                 allow_http_redirect_uris: s.allow_http_redirect_uris,
                 metrics_token: secret_value(s.metrics_token, s.metrics_token_file.as_deref())?,
-                site_name: site_name(&s.site_name)?,
+                site_name,
                 site_logo: match &s.site_logo_file {
                     Some(path) => Some(site_logo(path)?),
                     None => None,
                 },
+                smtp_url,
+                mail_from,
+                mails_per_address_per_hour: s.mails_per_address_per_hour,
+                password_resets_per_hour: s.password_resets_per_hour,
                 log_format: s.log_format,
             },
             warnings,
@@ -459,10 +505,71 @@ impl Config {
                     ""
                 }
             ),
+            format!(
+                "AUTH_SMTP_URL={}",
+                self.smtp_url
+                    .as_ref()
+                    .map(|u| redact_url(u.expose_secret()))
+                    .unwrap_or_default()
+            ),
+            format!("AUTH_MAIL_FROM={}", self.mail_from),
+            format!(
+                "AUTH_MAILS_PER_ADDRESS_PER_HOUR={}",
+                self.mails_per_address_per_hour
+            ),
+            format!(
+                "AUTH_PASSWORD_RESETS_PER_HOUR={}",
+                self.password_resets_per_hour
+            ),
             format!("AUTH_LOG_FORMAT={:?}", self.log_format).to_lowercase(),
         ]
         .join("\n")
     }
+}
+
+/// An SMTP URL the mailer can use: `smtp` or `smtps`, a host, and a `tls`
+/// of `none`, `required` or `opportunistic` if any.
+fn check_smtp_url(raw: &str) -> Result<(), ConfigError> {
+    let bad = || {
+        invalid(
+            "AUTH_SMTP_URL must look like smtp://user:pass@host:587, smtps://host:465 or smtp://host:25?tls=none",
+        )
+    };
+    let url = url::Url::parse(raw).map_err(|_| bad())?;
+    if !matches!(url.scheme(), "smtp" | "smtps") || url.host_str().is_none_or(str::is_empty) {
+        return Err(bad());
+    }
+    for (key, value) in url.query_pairs() {
+        if key != "tls" || !matches!(&*value, "none" | "required" | "opportunistic") {
+            return Err(bad());
+        }
+    }
+    Ok(())
+}
+
+/// The sender: as set, or the server's name at `noreply@` its host (a
+/// host that is an IP address is not a mail domain: `localhost` then).
+fn mail_from(
+    raw: Option<&str>,
+    site_name: &str,
+    issuer: &str,
+) -> Result<lettre::message::Mailbox, ConfigError> {
+    let raw = match raw.map(str::trim).filter(|r| !r.is_empty()) {
+        Some(raw) => raw.to_owned(),
+        None => {
+            let host = url::Url::parse(issuer)
+                .ok()
+                .and_then(|u| match u.host() {
+                    Some(url::Host::Domain(d)) => Some(d.to_owned()),
+                    _ => None,
+                })
+                .unwrap_or_else(|| "localhost".to_owned());
+            let name = site_name.replace(['"', '\\'], "");
+            format!("\"{name}\" <noreply@{host}>")
+        }
+    };
+    raw.parse()
+        .map_err(|_| invalid("AUTH_MAIL_FROM must be an address, or Name <address>"))
 }
 
 fn site_name(raw: &str) -> Result<String, ConfigError> {

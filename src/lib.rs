@@ -30,6 +30,8 @@ pub mod error;
 pub mod http;
 /// Every word a person reads, in English and German (Fluent).
 pub mod i18n;
+/// Mail: composing, the queue, SMTP or the outbox directory.
+pub mod mail;
 /// Prometheus counters.
 pub mod metrics;
 /// The client-facing OAuth endpoints: authorize, token, revoke, logout, discovery, JWKS.
@@ -146,6 +148,8 @@ pub enum ServeError {
     Database(#[from] db::DbStartError),
     #[error("templates: {0}")]
     Templates(#[from] minijinja::Error),
+    #[error("mail: {0}")]
+    Mail(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -168,7 +172,7 @@ pub async fn prepare_with_clock(
 ) -> Result<AppState, ServeError> {
     let db = db::connect(&config).await?;
     db::migrate(&db).await?;
-    Ok(AppState::new(config, db, clock)?)
+    AppState::new(config, db, clock)
 }
 
 /// Serves `state` on `listener` until `shutdown` resolves, then drains.
@@ -182,6 +186,7 @@ pub async fn serve_on(
         state.clock.clone(),
         state.config.audit_retention_days * 86_400,
     ));
+    let mail = tokio::spawn(mail::queue::run(state.clone()));
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
     // Small responses go out at once rather than waiting on Nagle's algorithm.
     let listener = listener.tap_io(|tcp| {
@@ -193,6 +198,7 @@ pub async fn serve_on(
         .with_graceful_shutdown(shutdown)
         .await;
     cleanup.abort();
+    mail.abort();
     result.map_err(ServeError::from)
 }
 

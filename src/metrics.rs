@@ -22,6 +22,8 @@ pub struct Metrics {
     pub tokens_from_refresh: AtomicU64,
     pub refresh_reuse_detected: AtomicU64,
     pub client_auth_failures: AtomicU64,
+    pub mails_sent: AtomicU64,
+    pub mail_failures: AtomicU64,
 }
 
 /// Adds one to a counter.
@@ -82,6 +84,14 @@ impl Metrics {
             "pattmayne_registrations_total",
             "Accounts created at /register.",
             &[("", get(&self.registrations))],
+        );
+        family(
+            "pattmayne_mails_total",
+            "Mail delivery attempts by outcome.",
+            &[
+                ("{result=\"sent\"}", get(&self.mails_sent)),
+                ("{result=\"failed\"}", get(&self.mail_failures)),
+            ],
         );
         family(
             "pattmayne_authorization_codes_total",

@@ -16,6 +16,11 @@ pub mod routes {
     pub const ACCOUNT_SIGN_OUT_EVERYWHERE: &str = "/account/sign-out-everywhere";
     /// One session's sign-out, from the account page.
     pub const ACCOUNT_SESSION_SIGN_OUT: &str = "/account/sessions/{id}/sign-out";
+    pub const ACCOUNT_PASSWORD: &str = "/account/password";
+    pub const ACCOUNT_EMAIL: &str = "/account/email";
+    pub const PASSWORD_FORGOT: &str = "/password/forgot";
+    pub const PASSWORD_RESET: &str = "/password/reset";
+    pub const VERIFY_EMAIL: &str = "/verify-email";
 
     pub const AUTHORIZE: &str = "/oauth2/authorize";
     pub const TOKEN: &str = "/oauth2/token";
@@ -32,6 +37,9 @@ pub mod routes {
     pub const ADMIN_USERS: &str = "/admin/users";
     pub const ADMIN_SUSPENSIONS: &str = "/admin/suspensions";
     pub const ADMIN_AUDIT: &str = "/admin/audit";
+    pub const ADMIN_MAIL: &str = "/admin/mail";
+    /// Putting a given-up mail back in the queue.
+    pub const ADMIN_MAIL_RETRY: &str = "/admin/mail/{id}/retry";
 
     /// Choosing a language: `/language/{tag}?next=…`.
     pub const LANGUAGE: &str = "/language/{tag}";
@@ -145,7 +153,19 @@ pub mod templates {
     pub const ADMIN_AUDIT: &str = "admin/audit.html";
     pub const ADMIN_CONFIRM: &str = "admin/confirm.html";
     pub const ADMIN_USER: &str = "admin/user.html";
+    pub const ADMIN_MAIL: &str = "admin/mail.html";
+    /// A page that says one thing and offers ways on ("check your mail", …).
+    pub const MESSAGE: &str = "message.html";
+    pub const PASSWORD_FORGOT: &str = "password_forgot.html";
+    pub const PASSWORD_RESET: &str = "password_reset.html";
+    pub const ACCOUNT_PASSWORD: &str = "account_password.html";
+    pub const ACCOUNT_EMAIL: &str = "account_email.html";
 }
+
+/// How long a mailed password-reset link works.
+pub const RESET_LINK_SECS: i64 = 30 * 60;
+/// How long a mailed confirmation link (a registration, a new address) works.
+pub const VERIFY_LINK_SECS: i64 = 24 * 3600;
 
 /// `Strict-Transport-Security` with an https public URL: a year.
 pub const HSTS: &str = "max-age=31536000";

@@ -10,6 +10,7 @@ use crate::crypto::Keys;
 use crate::domain::passwords::Passwords;
 use crate::domain::rotations::Rotations;
 use crate::domain::signing::Signer;
+use crate::mail::queue::Mailer;
 use crate::metrics::Metrics;
 use crate::templates::Templates;
 
@@ -27,6 +28,8 @@ pub struct AppState {
     pub rotations: Arc<Rotations>,
     /// What time it is: the system clock, or a test's.
     pub clock: Clock,
+    /// Where queued mail goes, and the bell that wakes its sender.
+    pub mailer: Arc<Mailer>,
 }
 
 impl AppState {
@@ -35,8 +38,11 @@ impl AppState {
         config: Config,
         db: DatabaseConnection,
         clock: Clock,
-    ) -> Result<Self, minijinja::Error> {
+    ) -> Result<Self, crate::ServeError> {
         let keys = Keys::derive(&config.secret_key);
+        let transport =
+            crate::mail::Transport::from_config(&config).map_err(crate::ServeError::Mail)?;
+        let mailer = Mailer::new(transport, config.mail_from.clone());
         let passwords = Passwords::new(config.argon2, config.max_concurrent_hashes);
         Ok(AppState {
             db,
@@ -48,6 +54,7 @@ impl AppState {
             rotations: Arc::new(Rotations::default()),
             config: Arc::new(config),
             clock,
+            mailer,
         })
     }
 }

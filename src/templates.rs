@@ -62,6 +62,35 @@ const SOURCES: &[(&str, &str)] = &[
         "admin/user.html",
         include_str!("../templates/admin/user.html"),
     ),
+    (
+        "admin/mail.html",
+        include_str!("../templates/admin/mail.html"),
+    ),
+    ("message.html", include_str!("../templates/message.html")),
+    (
+        "password_forgot.html",
+        include_str!("../templates/password_forgot.html"),
+    ),
+    (
+        "password_reset.html",
+        include_str!("../templates/password_reset.html"),
+    ),
+    (
+        "account_password.html",
+        include_str!("../templates/account_password.html"),
+    ),
+    (
+        "account_email.html",
+        include_str!("../templates/account_email.html"),
+    ),
+    (
+        "mail/message.txt",
+        include_str!("../templates/mail/message.txt"),
+    ),
+    (
+        "mail/message.html",
+        include_str!("../templates/mail/message.html"),
+    ),
 ];
 
 /// The compiled templates.

@@ -10,6 +10,7 @@ mod m20261130_000001_rotate_in_place;
 mod m20261201_000001_sessions_per_device;
 mod m20261201_000002_abuse_resistance;
 mod m20261201_000003_branding;
+mod m20261201_000004_accounts_by_mail;
 
 /// Every migration of the product, in order.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000001_sessions_per_device::Migration),
             Box::new(m20261201_000002_abuse_resistance::Migration),
             Box::new(m20261201_000003_branding::Migration),
+            Box::new(m20261201_000004_accounts_by_mail::Migration),
         ]
     }
 }

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 
 use super::{ActionForm, AdminUser, Confirm};
-use crate::domain::{clients, users};
+use crate::domain::{accounts, clients, users};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Msg;
 use crate::resources::admin_paths;
@@ -32,6 +32,8 @@ enum Operation {
     EnableUser,
     GrantAdmin,
     RevokeAdmin,
+    /// Mails the person a reset link (the admin never learns a password).
+    SendReset,
 }
 
 /// What the confirmation page says (message keys; `$name` is the site's
@@ -129,6 +131,13 @@ const ACTIONS: &[Action] = &[
         }),
         operation: Operation::RevokeAdmin,
         notice: "notice-user-revoked",
+    },
+    Action {
+        subject: Subject::User,
+        verb: "send-reset",
+        confirm: None,
+        operation: Operation::SendReset,
+        notice: "notice-user-reset-sent",
     },
 ];
 
@@ -241,6 +250,23 @@ async fn perform(
         Operation::EnableUser => handle.set_user_disabled(db, &id, false, now).await?,
         Operation::GrantAdmin => handle.set_user_admin(db, &id, true, now).await?,
         Operation::RevokeAdmin => handle.set_user_admin(db, &id, false, now).await?,
+        Operation::SendReset => {
+            let person = users::find(db, &id).await?.ok_or(AppError::NotFound)?;
+            let sent = accounts::mail_reset_link(&state, &person, None, admin.me.lang).await?;
+            let details = if sent {
+                "mailed"
+            } else {
+                "not mailed: the address's hourly budget is spent"
+            };
+            handle
+                .audit(db, "user.send_reset", &id, details.to_owned(), now)
+                .await?;
+            if !sent {
+                let notice = Msg::new("notice-user-reset-budget").with("name", person.username);
+                admin.notify(notice).await?;
+                return Ok(Redirect::to(&action.subject.back(&id)).into_response());
+            }
+        }
     }
     admin.notify(notice).await?;
     Ok(Redirect::to(&action.subject.back(&id)).into_response())

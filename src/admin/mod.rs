@@ -23,7 +23,7 @@ use crate::http::ClientIp;
 use crate::http::CsrfForm;
 use crate::http::CurrentUser;
 use crate::i18n::Msg;
-use crate::resources::{ADMIN_PAGE_SIZE, admin_paths, routes, session_keys, templates};
+use crate::resources::{ADMIN_PAGE_SIZE, admin_paths, routes, templates};
 use crate::state::AppState;
 
 /// A signed-in admin, and the handle that admin operations require.
@@ -61,7 +61,7 @@ impl AdminUser {
         section: &str,
         page: Value,
     ) -> AppResult<Response> {
-        let notice: Option<String> = self.me.session.take(session_keys::NOTICE).await?;
+        let notice = self.me.take_notice().await?;
         let ctx = self.me.page(context! { section, notice, ..page }).await?;
         Ok(state.templates.render(template, ctx)?.into_response())
     }
@@ -74,10 +74,7 @@ impl AdminUser {
     /// Leaves a notice for the next page this admin sees ("Space Game was
     /// disabled."), in their language.
     async fn notify(&self, msg: Msg) -> AppResult<()> {
-        self.me
-            .session
-            .put(session_keys::NOTICE, &self.me.tr(&msg))
-            .await
+        self.me.notify(msg).await
     }
 
     /// A message in this admin's language.
@@ -144,6 +141,8 @@ pub fn router() -> Router<AppState> {
         .route(routes::ADMIN_SUSPENSIONS, get(suspensions))
         .route(admin_paths::SUSPENSION_LIFT, post(lift_suspension))
         .route(routes::ADMIN_AUDIT, get(audit_log))
+        .route(routes::ADMIN_MAIL, get(mail_queue))
+        .route(routes::ADMIN_MAIL_RETRY, post(retry_mail))
         .merge(actions::routes())
 }
 
@@ -293,6 +292,73 @@ async fn audit_log(
             },
         )
         .await
+}
+
+/// A mail not delivered yet, as the admin page shows it (never its content).
+#[derive(serde::Serialize)]
+struct MailRow {
+    id: i64,
+    recipient: String,
+    kind: String,
+    attempts: i32,
+    next_attempt_at: i64,
+    last_error: Option<String>,
+    failed: bool,
+    created_at: i64,
+}
+
+/// `/admin/mail`: the mails waiting, retrying or given up, with why.
+async fn mail_queue(State(state): State<AppState>, admin: AdminUser) -> AppResult<Response> {
+    let entries: Vec<MailRow> = crate::mail::queue::waiting(&state.db)
+        .await?
+        .into_iter()
+        .map(|m| MailRow {
+            id: m.id,
+            recipient: m.recipient,
+            kind: m.kind,
+            attempts: m.attempts,
+            next_attempt_at: m.next_attempt_at,
+            last_error: m.last_error,
+            failed: m.failed,
+            created_at: m.created_at,
+        })
+        .collect();
+    let outbox = match &*state.config {
+        config if config.smtp_url.is_none() => {
+            Some(config.data_dir.join("outbox").display().to_string())
+        }
+        _ => None,
+    };
+    let now = state.clock.now();
+    admin
+        .render(
+            &state,
+            templates::ADMIN_MAIL,
+            "mail",
+            context! { entries => Serde(entries), outbox, now },
+        )
+        .await
+}
+
+/// `POST /admin/mail/{id}/retry`: a given-up mail goes back in the queue.
+async fn retry_mail(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    axum::Form(form): ActionForm,
+) -> AppResult<Response> {
+    admin.check(&form.csrf_token).await?;
+    let now = state.clock.now();
+    if !crate::mail::queue::retry(&state.db, id, now).await? {
+        return Err(AppError::NotFound);
+    }
+    admin
+        .admin
+        .audit(&state.db, "mail.retry", &id.to_string(), String::new(), now)
+        .await?;
+    state.mailer.wake();
+    admin.notify(Msg::new("notice-mail-retried")).await?;
+    Ok(Redirect::to(routes::ADMIN_MAIL).into_response())
 }
 
 /// Shared by the action forms that carry only the CSRF token.

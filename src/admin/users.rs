@@ -100,14 +100,7 @@ pub async fn show(
         })
         .collect();
     let me = admin.admin.user_id().unwrap_or_default().to_owned();
-    let row = UserRow {
-        id: person.id,
-        username: person.username,
-        email: person.email,
-        is_admin: person.is_admin,
-        disabled: person.disabled,
-        created_at: person.created_at,
-    };
+    let row = UserRow::from(person);
     admin
         .render(
             &state,

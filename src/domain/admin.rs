@@ -47,6 +47,21 @@ pub struct UserRow {
     pub is_admin: bool,
     pub disabled: bool,
     pub created_at: i64,
+    pub email_verified: bool,
+}
+
+impl From<user::Model> for UserRow {
+    fn from(u: user::Model) -> UserRow {
+        UserRow {
+            id: u.id,
+            username: u.username,
+            email: u.email,
+            is_admin: u.is_admin,
+            disabled: u.disabled,
+            created_at: u.created_at,
+            email_verified: u.email_verified,
+        }
+    }
 }
 
 impl Admin {
@@ -75,7 +90,8 @@ impl Admin {
         self.user_id.as_deref()
     }
 
-    async fn audit(
+    /// Writes an audit entry for an action of this admin.
+    pub async fn audit(
         &self,
         db: &impl ConnectionTrait,
         action: &str,
@@ -252,10 +268,13 @@ impl Admin {
         passwords: &crate::domain::passwords::Passwords,
         account: crate::domain::users::NewAccount,
         is_admin: bool,
+        email_verified: bool,
         now: i64,
     ) -> AppResult<user::Model> {
         let txn = db.begin().await?;
-        let user = crate::domain::users::create(&txn, passwords, account, is_admin, now).await?;
+        let user =
+            crate::domain::users::create(&txn, passwords, account, is_admin, email_verified, now)
+                .await?;
         let details = format!(
             "username {}{}",
             user.username,
@@ -308,14 +327,7 @@ impl Admin {
             .all(db)
             .await?
             .into_iter()
-            .map(|u| UserRow {
-                id: u.id,
-                username: u.username,
-                email: u.email,
-                is_admin: u.is_admin,
-                disabled: u.disabled,
-                created_at: u.created_at,
-            })
+            .map(UserRow::from)
             .collect();
         Ok(UserPage {
             users,

@@ -24,13 +24,17 @@ pub enum Event {
     CodeReused,
     PasswordChanged,
     SessionEnded,
+    /// A reset link was mailed (asked for by the person, or sent by an admin).
+    ResetRequested,
+    /// The account's address changed (the new one verified).
+    EmailChanged,
 }
 
 /// The `action` prefix of security events (admin actions have their own).
 pub const SECURITY: &str = "security.";
 
 impl Event {
-    pub const ALL: [Event; 8] = [
+    pub const ALL: [Event; 10] = [
         Event::SignIn,
         Event::SignInFailed,
         Event::AddressSuspended,
@@ -39,6 +43,8 @@ impl Event {
         Event::CodeReused,
         Event::PasswordChanged,
         Event::SessionEnded,
+        Event::ResetRequested,
+        Event::EmailChanged,
     ];
 
     /// The `action` stored for it.
@@ -52,6 +58,8 @@ impl Event {
             Event::CodeReused => "security.code_reused",
             Event::PasswordChanged => "security.password_changed",
             Event::SessionEnded => "security.session_ended",
+            Event::ResetRequested => "security.reset_requested",
+            Event::EmailChanged => "security.email_changed",
         }
     }
 }
@@ -72,6 +80,13 @@ pub fn describe(action: &str) -> &'static str {
         "user.revoke_admin" => "audit-user-revoke-admin",
         "suspension.lift" => "audit-suspension-lift",
         "keys.rotate" => "audit-keys-rotate",
+        "user.set_password" => "audit-user-set-password",
+        "user.reset_link" => "audit-user-reset-link",
+        "user.send_reset" => "audit-user-send-reset",
+        "user.verify_email" => "audit-user-verify-email",
+        "mail.retry" => "audit-mail-retry",
+        "security.reset_requested" => "audit-security-reset-requested",
+        "security.email_changed" => "audit-security-email-changed",
         "security.sign_in" => "audit-security-sign-in",
         "security.sign_in_failed" => "audit-security-sign-in-failed",
         "security.address_suspended" => "audit-security-address-suspended",

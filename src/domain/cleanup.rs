@@ -1,5 +1,6 @@
 //! Periodic sweeping of rows that can no longer matter: expired HTTP
-//! sessions, authorization codes, and tokens and sessions long past expiry.
+//! sessions, authorization codes, tokens and sessions long past expiry,
+//! expired mailed links (and so unconfirmed registrations), given-up mails.
 
 use std::time::Duration;
 
@@ -66,6 +67,9 @@ pub async fn sweep(
         .filter(rate_limit::Column::WindowStartedAt.lte(now - OFFENCE_MEMORY_SECS))
         .exec(db)
         .await?;
+    // Expired mailed links: unconfirmed registrations go with them.
+    crate::domain::links::sweep(db, now).await?;
+    crate::mail::queue::sweep(db, now).await?;
     crate::domain::audit::sweep(db, now - audit_retention_secs).await?;
     Ok(())
 }

@@ -1,11 +1,13 @@
 //! Domain logic: accounts, client sites, sessions, tokens, throttling.
 //! No axum types here: functions take a database handle, plain data and `now`.
 
+pub mod accounts;
 pub mod admin;
 pub mod audit;
 pub mod branding;
 pub mod cleanup;
 pub mod clients;
+pub mod links;
 pub mod passwords;
 pub mod rate_limit;
 pub mod rotations;

@@ -198,20 +198,43 @@ pub async fn end_all_for_user(
     ending: Ending<'_>,
     now: i64,
 ) -> Result<u64, DbErr> {
+    end_all_but(db, user_id, None, ending, now).await
+}
+
+/// Ends all of a person's sessions but `keep` (the one that changed the
+/// password stays signed in), revoking their refresh tokens.
+pub async fn end_others(
+    db: &impl TransactionTrait,
+    user_id: &str,
+    keep: &str,
+    ending: Ending<'_>,
+    now: i64,
+) -> Result<u64, DbErr> {
+    end_all_but(db, user_id, Some(keep), ending, now).await
+}
+
+async fn end_all_but(
+    db: &impl TransactionTrait,
+    user_id: &str,
+    keep: Option<&str>,
+    ending: Ending<'_>,
+    now: i64,
+) -> Result<u64, DbErr> {
     let txn = db.begin().await?;
-    let ended = sso_session::Entity::update_many()
+    let mut sessions = sso_session::Entity::update_many()
         .col_expr(sso_session::Column::EndedAt, Expr::value(now))
         .filter(sso_session::Column::UserId.eq(user_id))
-        .filter(sso_session::Column::EndedAt.is_null())
-        .exec(&txn)
-        .await?
-        .rows_affected;
-    refresh_token::Entity::update_many()
+        .filter(sso_session::Column::EndedAt.is_null());
+    let mut tokens = refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
         .filter(refresh_token::Column::UserId.eq(user_id))
-        .filter(refresh_token::Column::RevokedAt.is_null())
-        .exec(&txn)
-        .await?;
+        .filter(refresh_token::Column::RevokedAt.is_null());
+    if let Some(keep) = keep {
+        sessions = sessions.filter(sso_session::Column::Id.ne(keep));
+        tokens = tokens.filter(refresh_token::Column::SsoSessionId.ne(keep));
+    }
+    let ended = sessions.exec(&txn).await?.rows_affected;
+    tokens.exec(&txn).await?;
     if ended > 0 {
         let person = user::Entity::find_by_id(user_id.to_owned())
             .one(&txn)

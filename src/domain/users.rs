@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
 };
@@ -206,6 +207,25 @@ pub fn validate_new_account(
     }
 }
 
+/// Validates a new password for an existing account (strong enough for
+/// this person, typed the same twice), as the field errors of the form.
+pub fn validate_new_password(
+    password: &str,
+    password_confirm: &str,
+    person: &user::Model,
+) -> Result<SecretString, FieldErrors> {
+    let mut errors = FieldErrors::default();
+    if let Err(m) = check_password(password, &person.username, &person.email) {
+        errors.add("password", m);
+    } else if password != password_confirm {
+        errors.add("password_confirm", "field-password-mismatch");
+    }
+    match errors.is_empty() {
+        true => Ok(SecretString::from(password.to_owned())),
+        false => Err(errors),
+    }
+}
+
 /// Whether an account already has this (normalised) username or email:
 /// checked before any hashing, so a flood of taken names costs no argon2.
 pub async fn is_taken(
@@ -225,29 +245,138 @@ pub async fn is_taken(
     .is_some())
 }
 
-/// Creates an account. A taken username or email is a [`AppError::Conflict`]
-/// whose message does not say which of the two was taken.
+/// Creates an account (from the command line: its address is verified
+/// only if the operator says so). A taken username or email is a
+/// [`AppError::Conflict`] whose message does not say which of the two was taken.
 pub async fn create(
     db: &impl ConnectionTrait,
     passwords: &Passwords,
     account: NewAccount,
     is_admin: bool,
+    email_verified: bool,
     now: i64,
 ) -> AppResult<user::Model> {
     let password_hash = passwords.hash(&account.password).await?;
+    let account = Hashed {
+        username: account.username,
+        email: account.email,
+        password_hash,
+    };
+    insert(db, account, is_admin, email_verified, now).await
+}
+
+/// An account to create whose password is already hashed (a confirmed
+/// registration: the hash waited in its link).
+pub struct Hashed {
+    pub username: String,
+    pub email: String,
+    pub password_hash: String,
+}
+
+/// Creates an account from a registration whose address was just
+/// verified by following the mailed link.
+pub async fn create_confirmed(
+    db: &impl ConnectionTrait,
+    account: Hashed,
+    now: i64,
+) -> AppResult<user::Model> {
+    insert(db, account, false, true, now).await
+}
+
+async fn insert(
+    db: &impl ConnectionTrait,
+    account: Hashed,
+    is_admin: bool,
+    email_verified: bool,
+    now: i64,
+) -> AppResult<user::Model> {
     user::ActiveModel {
         id: Set(crate::crypto::random_id()),
         username: Set(account.username),
         email: Set(account.email),
-        password_hash: Set(password_hash),
+        password_hash: Set(account.password_hash),
         is_admin: Set(is_admin),
         disabled: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
+        email_verified: Set(email_verified),
     }
     .insert(db)
     .await
     .on_conflict(Msg::new("register-taken"))
+}
+
+/// Gives an account a new password (hashed). Its reset links die with the
+/// old one, whichever way the password changed.
+pub async fn set_password(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    password_hash: String,
+    now: i64,
+) -> Result<(), DbErr> {
+    user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, Expr::value(password_hash))
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    crate::domain::links::forget(db, user_id, crate::domain::links::Purpose::Reset).await
+}
+
+/// Gives an account a new, verified address. Taken by another account in
+/// the meantime: a [`AppError::Conflict`].
+pub async fn set_verified_email(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    email: &str,
+    now: i64,
+) -> AppResult<()> {
+    user::Entity::update_many()
+        .col_expr(user::Column::Email, Expr::value(email))
+        .col_expr(user::Column::EmailVerified, Expr::value(true))
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(db)
+        .await
+        .on_conflict(Msg::new("email-change-taken"))?;
+    Ok(())
+}
+
+/// Marks an account's address verified (the operator vouches for it).
+pub async fn mark_email_verified(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    now: i64,
+) -> Result<(), DbErr> {
+    user::Entity::update_many()
+        .col_expr(user::Column::EmailVerified, Expr::value(true))
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The account with this (normalised) username.
+pub async fn find_by_username(
+    db: &impl ConnectionTrait,
+    username: &str,
+) -> Result<Option<user::Model>, DbErr> {
+    user::Entity::find()
+        .filter(user::Column::Username.eq(username))
+        .one(db)
+        .await
+}
+
+/// The account with this (normalised) address.
+pub async fn find_by_email(
+    db: &impl ConnectionTrait,
+    email: &str,
+) -> Result<Option<user::Model>, DbErr> {
+    user::Entity::find()
+        .filter(user::Column::Email.eq(email))
+        .one(db)
+        .await
 }
 
 /// What a person typed in the sign-in form's `username` field, normalised;

@@ -1,5 +1,6 @@
 //! SeaORM entities, one per table (schema in `migration/`). Times are Unix seconds.
 
+pub mod account_link;
 pub mod account_throttle;
 pub mod audit_log;
 pub mod authorization_code;
@@ -8,6 +9,7 @@ pub mod client_logo;
 pub mod client_redirect_uri;
 pub mod http_session;
 pub mod ip_throttle;
+pub mod mail_outbox;
 pub mod rate_limit;
 pub mod refresh_token;
 pub mod signing_key;

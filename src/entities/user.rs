@@ -17,6 +17,8 @@ pub struct Model {
     pub disabled: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Whether the person proved they read mail at `email`.
+    pub email_verified: bool,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

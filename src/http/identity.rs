@@ -129,4 +129,19 @@ impl CurrentUser {
     pub fn tr(&self, msg: &Msg) -> String {
         msg.in_lang(self.lang)
     }
+
+    /// Leaves a notice for the next page this person sees ("Space Game was
+    /// disabled.", "Your password was changed."), in their language.
+    pub async fn notify(&self, msg: Msg) -> AppResult<()> {
+        self.session
+            .put(crate::resources::session_keys::NOTICE, &self.tr(&msg))
+            .await
+    }
+
+    /// The notice left for this page, if any (shown once).
+    pub async fn take_notice(&self) -> AppResult<Option<String>> {
+        self.session
+            .take(crate::resources::session_keys::NOTICE)
+            .await
+    }
 }

@@ -35,7 +35,7 @@ pub async fn metadata(State(state): State<AppState>) -> Response {
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "token_endpoint_auth_signing_alg_values_supported": ["HS256", "RS256", "EdDSA"],
-        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "sid", "nonce", "preferred_username", "email"],
+        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "sid", "nonce", "preferred_username", "email", "email_verified"],
         "authorization_response_iss_parameter_supported": true,
         "prompt_values_supported": ["none", "login"],
     });

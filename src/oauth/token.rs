@@ -56,6 +56,9 @@ struct IdClaims<'a> {
     preferred_username: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     email: Option<&'a str>,
+    /// Whether the person proved they read mail at `email` (with it only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email_verified: Option<bool>,
 }
 
 /// `POST /oauth2/token`.
@@ -183,6 +186,7 @@ async fn exchange_code(
         id: &person.id,
         username: &person.username,
         email: Some(&person.email),
+        email_verified: person.email_verified,
     };
     respond(state, client, subject, issued, None, Some(id_token), now).await
 }
@@ -245,6 +249,7 @@ async fn finish_refresh(
         id: &user_id,
         username: &rotated.username,
         email: None,
+        email_verified: false,
     };
     // OpenID Connect §12.2: a refresh response need not carry an id_token.
     respond(state, client, subject, rotated.issued, narrowed, None, now).await
@@ -255,6 +260,7 @@ struct Subject<'a> {
     id: &'a str,
     username: &'a str,
     email: Option<&'a str>,
+    email_verified: bool,
 }
 
 /// What an id_token needs beyond the person: only a code exchange has it.
@@ -306,6 +312,10 @@ async fn respond(
                 nonce: context.nonce,
                 preferred_username: person.username,
                 email: person.email.filter(|_| scopes.contains(&"email")),
+                email_verified: person
+                    .email
+                    .filter(|_| scopes.contains(&"email"))
+                    .map(|_| person.email_verified),
             };
             // OpenID Connect's default id_token algorithm, whatever the access tokens use.
             Some(

@@ -86,7 +86,7 @@ async fn userinfo_body(state: &AppState, headers: &HeaderMap) -> Result<Value, O
     let mut body = json!({ "sub": person.id, "preferred_username": person.username });
     if found.scope.split(' ').any(|s| s == "email") {
         body["email"] = json!(person.email);
-        body["email_verified"] = json!(false);
+        body["email_verified"] = json!(person.email_verified);
     }
     Ok(body)
 }

@@ -31,6 +31,9 @@ pub struct NextQuery {
     next: Option<String>,
     #[serde(default)]
     reauth: Option<String>,
+    /// What was just done elsewhere (`password-reset`), for a notice.
+    #[serde(default)]
+    done: Option<String>,
 }
 
 impl NextQuery {
@@ -68,15 +71,22 @@ pub async fn show(
         Some(signed_in) => signed_in.user.username.clone(),
         None => String::new(),
     };
+    let notice = match q.done.as_deref() {
+        Some(DONE_PASSWORD_RESET) => Some(Msg::new("login-after-reset")),
+        _ => None,
+    };
     let form = Shown {
         status: StatusCode::OK,
         username: &username,
         next: next.as_deref(),
         error: None,
-        notice: None,
+        notice,
     };
     render(&state, &visitor, form).await
 }
+
+/// `/login?done=password-reset`: the notice after a reset.
+pub const DONE_PASSWORD_RESET: &str = "password-reset";
 
 /// The sign-in form as it is shown again.
 struct Shown<'a> {

@@ -1,25 +1,27 @@
-//! `GET/POST /register`: create an account and sign in.
+//! `GET/POST /register`: ask for an account. Every well-formed registration
+//! gets the same "check your mail" page; the account starts when the mailed
+//! link is followed (`/verify-email`, see [`crate::web::verify`]).
 
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::Deserialize;
 
 use crate::domain::users::{self, FieldErrors};
-use crate::domain::{audit, rate_limit, throttle};
+use crate::domain::{accounts, rate_limit, throttle};
 use crate::error::{AppError, AppResult};
 use crate::http::ClientIp;
 use crate::http::errors::on_the_way;
 use crate::http::page::client_site_of;
 use crate::http::{Visitor, safe_next};
 use crate::i18n::Msg;
-use crate::metrics::inc;
-use crate::resources::{routes, templates};
+use crate::resources::{VERIFY_LINK_SECS, routes, templates};
 use crate::state::AppState;
-use crate::web::login::{NextQuery, complete_sign_in, suspended};
+use crate::web::login::{NextQuery, suspended};
+use crate::web::message_page;
 
 #[derive(Deserialize)]
 pub struct RegisterForm {
@@ -97,7 +99,6 @@ pub async fn submit(
     State(state): State<AppState>,
     visitor: Visitor,
     ClientIp(ip): ClientIp,
-    headers: HeaderMap,
     Form(form): Form<RegisterForm>,
 ) -> AppResult<Response> {
     ensure_open(&state)?;
@@ -153,44 +154,21 @@ pub async fn submit(
         };
         return Ok(on_the_way(too_many, site().await));
     }
-    let taken = || {
-        let mut errors = FieldErrors::default();
-        errors.add("form", "register-taken");
-        errors
-    };
-    if users::is_taken(&state.db, &account.username, &account.email).await? {
-        return render(&state, &visitor, StatusCode::CONFLICT, again(taken())).await;
-    }
-    let user = match users::create(&state.db, &state.passwords, account, false, now).await {
-        Ok(user) => user,
-        // Taken by a registration racing this one.
-        Err(AppError::Conflict(_)) => {
-            return render(&state, &visitor, StatusCode::CONFLICT, again(taken())).await;
-        }
-        Err(err) => return Err(err),
-    };
-    inc(&state.metrics.registrations);
-    tracing::info!(user_id = %user.id, "account registered");
-    let ip = client.key();
-    let person = audit::Person {
-        user_id: &user.id,
-        username: &user.username,
-    };
-    audit::record(
-        &state.db,
-        audit::Event::Registered,
-        Some(person),
-        Some(&ip),
-        "",
-        now,
-    )
-    .await?;
-    complete_sign_in(
+    let email = account.email.clone();
+    accounts::register(&state, account, next.as_deref(), visitor.lang).await?;
+    let paragraphs = [
+        Msg::new("register-sent")
+            .with("email", email)
+            .duration("wait", VERIFY_LINK_SECS),
+        Msg::new("register-sent-nothing"),
+    ];
+    message_page(
         &state,
-        &visitor.session,
-        &user,
-        &ip,
-        &headers,
+        &visitor,
+        StatusCode::OK,
+        "register-sent-title",
+        &paragraphs,
+        &[],
         next.as_deref(),
     )
     .await

@@ -46,14 +46,18 @@ fn account_fields<'a>(
 }
 
 #[tokio::test]
-async fn registration_creates_the_account_and_signs_in() {
-    let app = spawn_app().await;
+async fn registration_creates_the_account_once_confirmed_by_mail_and_signs_in() {
+    let (app, mail) = crate::mailbox::spawn_app_with_outbox(&[]).await;
     let res = register(
         &app,
         &app.client,
         &account_fields("Alice", "Alice@Example.com", PASSWORD),
     )
     .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(user::Entity::find().count(&app.state.db).await.unwrap(), 0);
+    let letter = mail.one_to(&app, "alice@example.com").await;
+    let res = app.get(&letter.link_path()).await;
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/account");
     let page = app.get("/account").await.text().await.unwrap();
@@ -130,7 +134,7 @@ async fn registration_rejects_bad_input_with_form_errors_and_stores_nothing() {
 }
 
 #[tokio::test]
-async fn duplicate_username_or_email_shows_the_form_again_and_loses_nothing() {
+async fn a_taken_username_or_email_gets_the_same_answer_and_loses_nothing() {
     let app = spawn_app().await;
     let first = app.create_user("alice", PASSWORD, false).await;
     let browser = app.new_client(None);
@@ -139,9 +143,10 @@ async fn duplicate_username_or_email_shows_the_form_again_and_loses_nothing() {
         account_fields("alice2", "Alice@Example.com", "another fine password"),
     ] {
         let res = register(&app, &browser, &fields).await;
-        assert_eq!(res.status(), 409);
+        assert_eq!(res.status(), 200);
         let html = res.text().await.unwrap();
-        assert!(html.contains("That username or email address is already registered."));
+        assert!(html.contains("Check your mail"));
+        assert!(!html.contains("already registered"), "the answer tells");
     }
     assert_eq!(user::Entity::find().count(&app.state.db).await.unwrap(), 1);
     let still = user::Entity::find_by_id(first.id.clone())
@@ -816,7 +821,7 @@ async fn healthz_stays_fast_while_logins_hash_in_parallel() {
 
 #[tokio::test]
 async fn passwords_are_never_stored_or_logged_in_plain_text() {
-    let app = spawn_app().await;
+    let (app, mail) = crate::mailbox::spawn_app_with_outbox(&[]).await;
     let secret = format!(
         "unique-password-{}",
         pattmayne_auth::crypto::random_hex(8).unwrap()
@@ -831,7 +836,11 @@ async fn passwords_are_never_stored_or_logged_in_plain_text() {
         &account_fields("carol", "carol@example.com", &secret),
     )
     .await;
-    assert_eq!(res.status(), 303);
+    assert_eq!(res.status(), 200);
+    // Not while the registration waits for its confirmation either.
+    assert!(!app.dump_database().await.contains(&secret));
+    let letter = mail.one_to(&app, "carol@example.com").await;
+    assert_eq!(app.get(&letter.link_path()).await.status(), 303);
     let other = app.new_client(None);
     app.login_with(&other, "carol", &wrong).await;
     app.login_with(&other, "carol", &secret).await;

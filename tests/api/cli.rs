@@ -120,36 +120,48 @@ async fn cli_creates_lists_rotates_and_deletes_client_sites() {
     db.close().await.unwrap();
 }
 
-#[tokio::test]
-async fn cli_creates_an_admin_and_lists_and_lifts_suspensions() {
+/// Runs the binary with a clean environment on `url`, cheap hashing, and
+/// `stdin` as its input.
+fn run_cli(
+    url: &str,
+    data_dir: &std::path::Path,
+    secret_key: Option<&str>,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> std::process::Output {
     use std::io::Write;
     use std::process::{Command, Stdio};
-    let (url, _pg) = crate::helpers::fresh_database_url().await;
-    let bin = env!("CARGO_BIN_EXE_pattmayne-auth");
-    let dir = std::env::temp_dir();
-    let run = |args: &[&str], stdin: Option<&str>| {
-        let mut child = Command::new(bin)
-            .args(args)
-            .env_clear()
-            .env("DATABASE_URL", &url)
-            .env("AUTH_DATA_DIR", &dir)
-            .env("AUTH_ARGON2_MEMORY_KIB", "1024")
-            .env("AUTH_ARGON2_ITERATIONS", "1")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pattmayne-auth"));
+    command
+        .args(args)
+        .env_clear()
+        .env("DATABASE_URL", url)
+        .env("AUTH_DATA_DIR", data_dir)
+        .env("AUTH_ARGON2_MEMORY_KIB", "1024")
+        .env("AUTH_ARGON2_ITERATIONS", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(key) = secret_key {
+        command.env("AUTH_SECRET_KEY", key);
+    }
+    let mut child = command.spawn().unwrap();
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
             .unwrap();
-        if let Some(input) = stdin {
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(input.as_bytes())
-                .unwrap();
-        }
-        child.wait_with_output().unwrap()
-    };
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test]
+async fn cli_creates_an_admin_and_lists_and_lifts_suspensions() {
+    let (url, _pg) = crate::helpers::fresh_database_url().await;
+    let dir = std::env::temp_dir();
+    let run = |args: &[&str], stdin: Option<&str>| run_cli(&url, &dir, None, args, stdin);
     let out = run(
         &[
             "user",
@@ -232,4 +244,142 @@ async fn cli_creates_an_admin_and_lists_and_lifts_suspensions() {
             .success()
     );
     db.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn cli_sets_passwords_makes_reset_links_and_vouches_for_addresses() {
+    let (url, _pg) = crate::helpers::fresh_database_url().await;
+    let (app, mail) = {
+        let app = crate::helpers::spawn_app_on(&url, None, &[]).await;
+        let outbox = app.data_dir.path().join("outbox");
+        (app, crate::mailbox::Mailbox::Outbox(outbox))
+    };
+    let dir = crate::helpers::TempDir::new("pattmayne-cli");
+    // The server's key: it must open the mail the command queues.
+    let key = "test-secret-key-that-is-long-enough-0123456789";
+    let run =
+        |args: &[&str], stdin: Option<&str>| run_cli(&url, dir.path(), Some(key), args, stdin);
+    let ok = |out: &std::process::Output| {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let create = |name: &str, verified: bool| {
+        let email = format!("{name}@example.com");
+        let mut args = vec![
+            "user",
+            "create",
+            "--username",
+            name,
+            "--email",
+            &email,
+            "--password-stdin",
+        ];
+        if verified {
+            args.push("--email-verified");
+        }
+        run(&args, Some(&format!("{PASSWORD}\n")))
+    };
+    ok(&create("alice", true));
+    ok(&create("bob", false));
+    let find = |name: &'static str| {
+        let db = app.state.db.clone();
+        async move {
+            pattmayne_auth::domain::users::find_by_username(&db, name)
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    assert!(find("alice").await.email_verified);
+    assert!(!find("bob").await.email_verified);
+    assert!(ok(&run(&["user", "verify-email", "--username", "bob"], None)).contains("is verified"));
+    assert!(find("bob").await.email_verified);
+
+    // A new password: checked like any, every session of the account ends,
+    // the person is told by mail.
+    let browser = app.new_client(None);
+    assert_eq!(
+        app.login_with(&browser, "alice", PASSWORD).await.status(),
+        303
+    );
+    let weak = run(
+        &[
+            "user",
+            "set-password",
+            "--username",
+            "alice",
+            "--password-stdin",
+        ],
+        Some("password123\n"),
+    );
+    assert!(!weak.status.success());
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("too easy to guess"));
+    let new = "violet submarine under nine clocks";
+    ok(&run(
+        &[
+            "user",
+            "set-password",
+            "--username",
+            "alice",
+            "--password-stdin",
+        ],
+        Some(&format!("{new}\n")),
+    ));
+    assert_eq!(
+        browser
+            .get(app.url("/account"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303
+    );
+    assert_eq!(
+        app.login_with(&app.new_client(None), "alice", new)
+            .await
+            .status(),
+        303
+    );
+    // The command queued the mail at the system clock's time; the server's
+    // clock stands where the test left it.
+    assert!(app.state.clock.advance(5));
+    let told = mail.one_to(&app, "alice@example.com").await;
+    assert!(told.subject.contains("was changed"), "{}", told.subject);
+
+    // A reset link for the operator to hand over: it works at the server.
+    let link = ok(&run(&["user", "reset-link", "--username", "bob"], None));
+    let link = url::Url::parse(link.trim()).unwrap();
+    assert_eq!(link.path(), "/password/reset");
+    let page = app
+        .new_client(None)
+        .get(app.url(&format!("/password/reset?{}", link.query().unwrap())))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(
+        !run(&["user", "reset-link", "--username", "nobody"], None)
+            .status
+            .success()
+    );
+
+    // Each is in the audit log, as the operator's.
+    let actions: Vec<String> = pattmayne_auth::entities::audit_log::Entity::find()
+        .all(&app.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.actor_username == "(command line)")
+        .map(|e| e.action)
+        .collect();
+    for action in ["user.verify_email", "user.set_password", "user.reset_link"] {
+        assert!(
+            actions.iter().any(|a| a == action),
+            "{action} not audited: {actions:?}"
+        );
+    }
 }

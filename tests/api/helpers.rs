@@ -210,6 +210,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     _pg: Option<TestDatabase>,
+    /// `AUTH_DATA_DIR` of this server alone (its mail outbox is here).
+    pub data_dir: TempDir,
 }
 
 impl TestApp {
@@ -274,7 +276,11 @@ pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
 /// `pg` (the per-test PostgreSQL database) alive as long as the server.
 pub async fn spawn_app_on(database_url: &str, pg: Option<TestDatabase>, extra: &[&str]) -> TestApp {
     init_logs();
-    let config = test_config(database_url, extra);
+    let data_dir = TempDir::new("pattmayne-data");
+    let data_dir_arg = data_dir.path().display().to_string();
+    let mut settings: Vec<&str> = vec!["--data-dir", &data_dir_arg];
+    settings.extend_from_slice(extra);
+    let config = test_config(database_url, &settings);
     // A clock that stands still until a test moves it: no test sleeps to
     // make time pass.
     let clock = pattmayne_auth::clock::Clock::manual(pattmayne_auth::clock::system_now());
@@ -297,6 +303,7 @@ pub async fn spawn_app_on(database_url: &str, pg: Option<TestDatabase>, extra: &
         client: client_builder(None).build().expect("client"),
         shutdown: Some(tx),
         _pg: pg,
+        data_dir,
     }
 }
 
@@ -341,6 +348,7 @@ impl TestApp {
             &self.state.passwords,
             account,
             admin,
+            false,
             self.state.clock.now(),
         )
         .await

@@ -177,6 +177,7 @@ async fn two_instances_on_one_database_serve_as_one() {
         &passwords,
         account,
         false,
+        false,
         pattmayne_auth::clock::system_now(),
     )
     .await

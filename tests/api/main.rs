@@ -2,6 +2,7 @@
 //! default and on PostgreSQL when `TEST_DATABASE_URL=postgres://…` is set.
 
 mod helpers;
+mod mailbox;
 
 mod abuse;
 mod accounts;
@@ -17,6 +18,7 @@ mod hostile;
 mod instances;
 mod oidc;
 mod pages;
+mod recovery;
 mod refresh;
 mod revoke;
 mod sessions;
