@@ -79,6 +79,7 @@ pub struct Keys {
     access_mac: hmac::Key,
     csrf: hmac::Key,
     device: hmac::Key,
+    recovery: hmac::Key,
     sealing: aead::LessSafeKey,
 }
 
@@ -112,6 +113,7 @@ impl Keys {
             access_mac: hmac::Key::new(hmac::HMAC_SHA256, &sub("access-token-mac")),
             csrf: hmac::Key::new(hmac::HMAC_SHA256, &sub("csrf-cookie")),
             device: hmac::Key::new(hmac::HMAC_SHA256, &sub("device")),
+            recovery: hmac::Key::new(hmac::HMAC_SHA256, &sub("recovery-code")),
             sealing,
         }
     }
@@ -149,6 +151,16 @@ impl Keys {
     /// The CSRF token bound to an anonymous visitor's CSRF cookie.
     pub fn csrf_token(&self, cookie: &str) -> String {
         URL_SAFE_NO_PAD.encode(hmac::sign(&self.csrf, cookie.as_bytes()))
+    }
+
+    /// The stored form of a recovery code: a keyed hash bound to its
+    /// account, so a copy of the database alone cannot test guesses.
+    pub fn recovery_code_tag(&self, user_id: &str, code: &str) -> String {
+        let mut ctx = hmac::Context::with_key(&self.recovery);
+        ctx.update(user_id.as_bytes());
+        ctx.update(b"\0");
+        ctx.update(code.as_bytes());
+        URL_SAFE_NO_PAD.encode(ctx.sign())
     }
 
     /// Signs a device cookie payload.

@@ -19,6 +19,12 @@ pub mod routes {
     pub const ACCOUNT_PASSWORD: &str = "/account/password";
     pub const ACCOUNT_EMAIL: &str = "/account/email";
     pub const PASSWORD_FORGOT: &str = "/password/forgot";
+    /// The second step of signing in.
+    pub const LOGIN_FACTOR: &str = "/login/factor";
+    pub const ACCOUNT_SECURITY: &str = "/account/security";
+    pub const ACCOUNT_TOTP: &str = "/account/security/totp";
+    pub const ACCOUNT_RECOVERY_CODES: &str = "/account/security/recovery-codes";
+    pub const ACCOUNT_FACTOR_REMOVE: &str = "/account/security/factors/{id}/remove";
     pub const PASSWORD_RESET: &str = "/password/reset";
     pub const VERIFY_EMAIL: &str = "/verify-email";
 
@@ -134,6 +140,13 @@ pub mod session_keys {
     pub const ONE_TIME_SECRET: &str = "one_time_secret";
     /// What the admin's last action did, for the next page to say.
     pub const NOTICE: &str = "notice";
+    /// A sign-in whose password was right, waiting for its second factor.
+    pub const PENDING_SIGN_IN: &str = "pending_sign_in";
+    /// An authenticator app being added: its secret, sealed, until the
+    /// first code confirms it.
+    pub const PENDING_TOTP: &str = "pending_totp";
+    /// A WebAuthn ceremony under way (registration or sign-in).
+    pub const WEBAUTHN_STATE: &str = "webauthn_state";
 }
 
 /// Template names.
@@ -160,6 +173,10 @@ pub mod templates {
     pub const PASSWORD_RESET: &str = "password_reset.html";
     pub const ACCOUNT_PASSWORD: &str = "account_password.html";
     pub const ACCOUNT_EMAIL: &str = "account_email.html";
+    pub const LOGIN_FACTOR: &str = "login_factor.html";
+    pub const ACCOUNT_SECURITY: &str = "account_security.html";
+    pub const ACCOUNT_TOTP: &str = "account_totp.html";
+    pub const RECOVERY_CODES: &str = "recovery_codes.html";
 }
 
 /// How long a mailed password-reset link works.

@@ -84,6 +84,22 @@ const SOURCES: &[(&str, &str)] = &[
         include_str!("../templates/account_email.html"),
     ),
     (
+        "login_factor.html",
+        include_str!("../templates/login_factor.html"),
+    ),
+    (
+        "account_security.html",
+        include_str!("../templates/account_security.html"),
+    ),
+    (
+        "account_totp.html",
+        include_str!("../templates/account_totp.html"),
+    ),
+    (
+        "recovery_codes.html",
+        include_str!("../templates/recovery_codes.html"),
+    ),
+    (
         "mail/message.txt",
         include_str!("../templates/mail/message.txt"),
     ),

@@ -11,6 +11,7 @@ mod m20261201_000001_sessions_per_device;
 mod m20261201_000002_abuse_resistance;
 mod m20261201_000003_branding;
 mod m20261201_000004_accounts_by_mail;
+mod m20261201_000005_second_factors;
 
 /// Every migration of the product, in order.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000002_abuse_resistance::Migration),
             Box::new(m20261201_000003_branding::Migration),
             Box::new(m20261201_000004_accounts_by_mail::Migration),
+            Box::new(m20261201_000005_second_factors::Migration),
         ]
     }
 }

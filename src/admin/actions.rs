@@ -34,6 +34,8 @@ enum Operation {
     RevokeAdmin,
     /// Mails the person a reset link (the admin never learns a password).
     SendReset,
+    /// Removes every second factor and recovery code (a lost phone).
+    ResetMfa,
 }
 
 /// What the confirmation page says (message keys; `$name` is the site's
@@ -131,6 +133,18 @@ const ACTIONS: &[Action] = &[
         }),
         operation: Operation::RevokeAdmin,
         notice: "notice-user-revoked",
+    },
+    Action {
+        subject: Subject::User,
+        verb: "remove-factors",
+        confirm: Some(Confirmation {
+            heading: "confirm-user-reset-mfa-heading",
+            message: "confirm-user-reset-mfa",
+            button: "confirm-user-reset-mfa-button",
+            destructive: true,
+        }),
+        operation: Operation::ResetMfa,
+        notice: "notice-user-mfa-reset",
     },
     Action {
         subject: Subject::User,
@@ -250,6 +264,12 @@ async fn perform(
         Operation::EnableUser => handle.set_user_disabled(db, &id, false, now).await?,
         Operation::GrantAdmin => handle.set_user_admin(db, &id, true, now).await?,
         Operation::RevokeAdmin => handle.set_user_admin(db, &id, false, now).await?,
+        Operation::ResetMfa => {
+            let person = users::find(db, &id).await?.ok_or(AppError::NotFound)?;
+            handle
+                .reset_mfa(&state, &person, admin.me.lang, now)
+                .await?;
+        }
         Operation::SendReset => {
             let person = users::find(db, &id).await?.ok_or(AppError::NotFound)?;
             let sent = accounts::mail_reset_link(&state, &person, None, admin.me.lang).await?;

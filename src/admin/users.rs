@@ -100,13 +100,20 @@ pub async fn show(
         })
         .collect();
     let me = admin.admin.user_id().unwrap_or_default().to_owned();
+    // The second factors, by name and kind (never their secrets).
+    let factors: Vec<minijinja::Value> = crate::domain::mfa::factors(&state.db, &person.id)
+        .await?
+        .into_iter()
+        .map(|f| context! { name => f.name, kind => f.kind, created_at => f.created_at, last_used_at => f.last_used_at })
+        .collect();
+    let codes_left = crate::domain::mfa::recovery_codes_left(&state.db, &person.id).await?;
     let row = UserRow::from(person);
     admin
         .render(
             &state,
             templates::ADMIN_USER,
             "users",
-            context! { person => Serde(row), sessions => Serde(sessions), entries, me, now },
+            context! { person => Serde(row), sessions => Serde(sessions), entries, me, now, factors, codes_left },
         )
         .await
 }

@@ -55,6 +55,13 @@ pub enum UserCommand {
         #[arg(long)]
         username: String,
     },
+    /// Remove every second factor and recovery code of an account (a lost
+    /// phone): the person signs in with the password alone and sets up
+    /// new ones. They are told by mail.
+    ResetMfa {
+        #[arg(long)]
+        username: String,
+    },
 }
 
 fn read_password() -> anyhow::Result<String> {
@@ -148,6 +155,14 @@ pub async fn run(
                 .audit(db, "user.reset_link", &person.id, String::new(), now)
                 .await?;
             println!("{link}");
+        }
+        UserCommand::ResetMfa { username } => {
+            let person = account(db, &username).await?;
+            let removed = operator.reset_mfa(&state, &person, Lang::En, now).await?;
+            println!(
+                "removed {removed} second factor(s) of {} and their recovery codes",
+                person.username
+            );
         }
         UserCommand::VerifyEmail { username } => {
             let person = account(db, &username).await?;

@@ -286,6 +286,46 @@ impl Admin {
         Ok(user)
     }
 
+    /// Removes every second factor and recovery code of `person` (a lost
+    /// phone, checked by the operator), audited, and tells them by mail.
+    pub async fn reset_mfa(
+        &self,
+        state: &crate::state::AppState,
+        person: &user::Model,
+        lang: crate::i18n::Lang,
+        now: i64,
+    ) -> AppResult<u64> {
+        let txn = state.db.begin().await?;
+        let removed = crate::domain::mfa::reset(&txn, &person.id).await?;
+        self.audit(
+            &txn,
+            "user.reset_mfa",
+            &person.id,
+            format!("{removed} removed"),
+            now,
+        )
+        .await?;
+        let letter = crate::mail::Letter::new(crate::mail::Kind::FactorsReset, &person.email, lang)
+            .with("username", person.username.clone())
+            .link(format!(
+                "{}{}",
+                state.config.issuer,
+                crate::resources::routes::ACCOUNT_SECURITY
+            ));
+        crate::mail::queue::put(
+            &txn,
+            &state.keys,
+            &state.templates,
+            &state.config.site_name,
+            &letter,
+            now,
+        )
+        .await?;
+        txn.commit().await?;
+        state.mailer.wake();
+        Ok(removed)
+    }
+
     /// Retires the server's signing keys (see `signing::Signer::rotate`).
     pub async fn rotate_signing_keys(
         &self,

@@ -28,13 +28,21 @@ pub enum Event {
     ResetRequested,
     /// The account's address changed (the new one verified).
     EmailChanged,
+    /// A second factor was added.
+    FactorAdded,
+    /// A second factor was removed.
+    FactorRemoved,
+    /// A recovery code was used to sign in.
+    RecoveryCodeUsed,
+    /// New recovery codes replaced the old ones.
+    RecoveryCodesRenewed,
 }
 
 /// The `action` prefix of security events (admin actions have their own).
 pub const SECURITY: &str = "security.";
 
 impl Event {
-    pub const ALL: [Event; 10] = [
+    pub const ALL: [Event; 14] = [
         Event::SignIn,
         Event::SignInFailed,
         Event::AddressSuspended,
@@ -45,6 +53,10 @@ impl Event {
         Event::SessionEnded,
         Event::ResetRequested,
         Event::EmailChanged,
+        Event::FactorAdded,
+        Event::FactorRemoved,
+        Event::RecoveryCodeUsed,
+        Event::RecoveryCodesRenewed,
     ];
 
     /// The `action` stored for it.
@@ -60,6 +72,10 @@ impl Event {
             Event::SessionEnded => "security.session_ended",
             Event::ResetRequested => "security.reset_requested",
             Event::EmailChanged => "security.email_changed",
+            Event::FactorAdded => "security.factor_added",
+            Event::FactorRemoved => "security.factor_removed",
+            Event::RecoveryCodeUsed => "security.recovery_code_used",
+            Event::RecoveryCodesRenewed => "security.recovery_codes_renewed",
         }
     }
 }
@@ -87,6 +103,11 @@ pub fn describe(action: &str) -> &'static str {
         "mail.retry" => "audit-mail-retry",
         "security.reset_requested" => "audit-security-reset-requested",
         "security.email_changed" => "audit-security-email-changed",
+        "security.factor_added" => "audit-security-factor-added",
+        "security.factor_removed" => "audit-security-factor-removed",
+        "security.recovery_code_used" => "audit-security-recovery-code-used",
+        "security.recovery_codes_renewed" => "audit-security-recovery-codes-renewed",
+        "user.reset_mfa" => "audit-user-reset-mfa",
         "security.sign_in" => "audit-security-sign-in",
         "security.sign_in_failed" => "audit-security-sign-in-failed",
         "security.address_suspended" => "audit-security-address-suspended",

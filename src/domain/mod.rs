@@ -8,6 +8,7 @@ pub mod branding;
 pub mod cleanup;
 pub mod clients;
 pub mod links;
+pub mod mfa;
 pub mod passwords;
 pub mod rate_limit;
 pub mod rotations;

@@ -16,6 +16,37 @@ use crate::entities::{client, refresh_token, sso_session, user};
 /// Most characters of a User-Agent worth keeping for the account page.
 const USER_AGENT_MAX: usize = 200;
 
+/// How a person proved who they are, as RFC 8176 `amr` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proof {
+    /// A password alone.
+    Password,
+    /// A password, then an authenticator app's code or a recovery code.
+    PasswordAndCode,
+    /// A password, then a passkey (`hwk`: a key the authenticator holds).
+    PasswordAndPasskey,
+    /// A passkey alone, the person verified by the authenticator (PIN,
+    /// fingerprint): possession and a second factor in one.
+    Passkey,
+}
+
+impl Proof {
+    /// The space-separated `amr` values.
+    pub fn amr(self) -> &'static str {
+        match self {
+            Proof::Password => "pwd",
+            Proof::PasswordAndCode => "pwd otp mfa",
+            Proof::PasswordAndPasskey => "pwd hwk mfa",
+            Proof::Passkey => "hwk user mfa",
+        }
+    }
+}
+
+/// Whether a session's `amr` shows more than one factor.
+pub fn is_multi_factor(amr: &str) -> bool {
+    amr.split(' ').any(|m| m == "mfa")
+}
+
 /// Starts a session for `user_id` that ends `ttl_secs` from `now`, whatever happens.
 pub async fn start(
     db: &impl ConnectionTrait,
@@ -23,6 +54,7 @@ pub async fn start(
     ttl_secs: i64,
     ip: Option<String>,
     user_agent: Option<&str>,
+    proof: Proof,
     now: i64,
 ) -> Result<sso_session::Model, DbErr> {
     sso_session::ActiveModel {
@@ -30,6 +62,7 @@ pub async fn start(
         user_id: Set(user_id.to_owned()),
         created_at: Set(now),
         authenticated_at: Set(now),
+        amr: Set(proof.amr().to_owned()),
         expires_at: Set(now + ttl_secs),
         ended_at: Set(None),
         ip: Set(ip),
@@ -87,9 +120,15 @@ pub async fn list_active(
 /// Records that the person proved who they are again in this session (a
 /// sign-in asked for with `prompt=login` or `max_age`): the id_token's
 /// `auth_time` moves, the session and its expiry stay.
-pub async fn reauthenticated(db: &impl ConnectionTrait, id: &str, now: i64) -> Result<(), DbErr> {
+pub async fn reauthenticated(
+    db: &impl ConnectionTrait,
+    id: &str,
+    proof: Proof,
+    now: i64,
+) -> Result<(), DbErr> {
     sso_session::Entity::update_many()
         .col_expr(sso_session::Column::AuthenticatedAt, Expr::value(now))
+        .col_expr(sso_session::Column::Amr, Expr::value(proof.amr()))
         .filter(sso_session::Column::Id.eq(id))
         .exec(db)
         .await?;

@@ -16,6 +16,9 @@ pub struct Model {
     pub user_agent: Option<String>,
     /// When the person last proved who they are in this session (`auth_time`).
     pub authenticated_at: i64,
+    /// How the person proved it (RFC 8176 values, space-separated: `pwd`,
+    /// `pwd otp mfa`, `hwk user mfa`, …).
+    pub amr: String,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -11,6 +11,7 @@ pub mod forms;
 pub mod identity;
 pub mod page;
 pub mod return_to;
+pub mod second_step;
 pub mod session;
 
 pub use client_ip::ClientIp;

@@ -9,6 +9,8 @@ use serde::Serialize;
 
 use crate::domain::{branding, clients};
 use crate::entities::client;
+use crate::error::AppResult;
+use crate::http::Visitor;
 use crate::i18n::Lang;
 use crate::resources::{cookies, routes};
 use crate::state::AppState;
@@ -162,4 +164,53 @@ pub async fn view(
         name: client.name.clone(),
         back_url,
     }
+}
+
+/// A way on from a message page: a label (a message key) and where it goes.
+#[derive(Debug, Clone)]
+pub struct Way {
+    label: &'static str,
+    url: String,
+}
+
+impl Way {
+    pub fn new(label: &'static str, url: impl Into<String>) -> Way {
+        Way {
+            label,
+            url: url.into(),
+        }
+    }
+}
+
+/// A page that says one thing ("Check your mail") and offers ways on, on
+/// the way to the client site of `next` if there is one.
+pub async fn message_page(
+    state: &AppState,
+    visitor: &Visitor,
+    status: axum::http::StatusCode,
+    heading: &'static str,
+    paragraphs: &[crate::i18n::Msg],
+    ways: &[Way],
+    next: Option<&str>,
+) -> AppResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let paragraphs: Vec<String> = paragraphs.iter().map(|m| visitor.tr(m)).collect();
+    let ways: Vec<minijinja::Value> = ways
+        .iter()
+        .map(|w| context! { label => visitor.tr(&crate::i18n::Msg::new(w.label)), url => w.url.clone() })
+        .collect();
+    let page = context! {
+        heading => visitor.tr(&crate::i18n::Msg::new(heading)),
+        paragraphs,
+        ways,
+        client_site => client_site_of(state, next).await,
+    };
+    let ctx = visitor.page(false, page).await?;
+    Ok((
+        status,
+        state
+            .templates
+            .render(crate::resources::templates::MESSAGE, ctx)?,
+    )
+        .into_response())
 }

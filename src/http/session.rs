@@ -129,6 +129,20 @@ impl WebSession {
         self.session.insert(key, value).await.map_err(store_err)
     }
 
+    /// Reads a value stored with [`WebSession::put`], leaving it there.
+    pub async fn get<T: serde::de::DeserializeOwned>(&self, key: &str) -> AppResult<Option<T>> {
+        self.session.get(key).await.map_err(store_err)
+    }
+
+    /// Forgets a value stored with [`WebSession::put`].
+    pub async fn remove(&self, key: &str) -> AppResult<()> {
+        self.session
+            .remove::<serde_json::Value>(key)
+            .await
+            .map(|_| ())
+            .map_err(store_err)
+    }
+
     /// Reads and removes a value stored with [`WebSession::put`].
     pub async fn take<T: serde::de::DeserializeOwned>(&self, key: &str) -> AppResult<Option<T>> {
         self.session.remove(key).await.map_err(store_err)

@@ -43,6 +43,14 @@ pub enum Kind {
     AddressChanged,
     /// To an address someone asked to move to that belongs to another account.
     AddressInUse,
+    /// A second factor was added (`what`: its kind and name).
+    FactorAdded,
+    /// A second factor was removed.
+    FactorRemoved,
+    /// A recovery code was used to sign in (`left`: how many remain).
+    RecoveryCodeUsed,
+    /// The operator removed every second factor.
+    FactorsReset,
 }
 
 /// What a mail says: a subject, paragraphs, maybe a link (a button in the
@@ -66,6 +74,10 @@ impl Kind {
             Kind::VerifyNewAddress => "verify_new_address",
             Kind::AddressChanged => "address_changed",
             Kind::AddressInUse => "address_in_use",
+            Kind::FactorAdded => "factor_added",
+            Kind::FactorRemoved => "factor_removed",
+            Kind::RecoveryCodeUsed => "recovery_code_used",
+            Kind::FactorsReset => "factors_reset",
         }
     }
 
@@ -121,6 +133,30 @@ impl Kind {
                 before: &["mail-address-in-use-intro"],
                 button: Some("mail-address-in-use-button"),
                 after: &["mail-ignore"],
+            },
+            Kind::FactorAdded => Parts {
+                subject: "mail-factor-added-subject",
+                before: &["mail-factor-added-intro", "mail-factor-not-you"],
+                button: Some("mail-factor-button"),
+                after: &[],
+            },
+            Kind::FactorRemoved => Parts {
+                subject: "mail-factor-removed-subject",
+                before: &["mail-factor-removed-intro", "mail-factor-not-you"],
+                button: Some("mail-factor-button"),
+                after: &[],
+            },
+            Kind::RecoveryCodeUsed => Parts {
+                subject: "mail-recovery-used-subject",
+                before: &["mail-recovery-used-intro", "mail-factor-not-you"],
+                button: Some("mail-factor-button"),
+                after: &[],
+            },
+            Kind::FactorsReset => Parts {
+                subject: "mail-factors-reset-subject",
+                before: &["mail-factors-reset-intro"],
+                button: Some("mail-factor-button"),
+                after: &[],
             },
         }
     }
@@ -366,6 +402,10 @@ mod tests {
             Kind::VerifyNewAddress,
             Kind::AddressChanged,
             Kind::AddressInUse,
+            Kind::FactorAdded,
+            Kind::FactorRemoved,
+            Kind::RecoveryCodeUsed,
+            Kind::FactorsReset,
         ];
         let link = "https://auth.example/password/reset?token=abc_DEF-123&x=<y>";
         for &lang in Lang::ALL.iter() {
@@ -375,6 +415,8 @@ mod tests {
                     .with("username", "alice")
                     .with("address", "new@example.com")
                     .with("forgot", "https://auth.example/password/forgot")
+                    .with("what", "Phone")
+                    .with("left", "9")
                     .duration("wait", 1800);
                 let mail = compose(&templates, "Arcade", &letter).unwrap();
                 for text in [&mail.subject, &mail.text, &mail.html] {

@@ -36,10 +36,13 @@ use oxide_auth_async::primitives::{Authorizer, Issuer, Registrar};
 use oxide_auth_axum::{OAuthRequest, OAuthResponse, WebError};
 use sea_orm::DatabaseConnection;
 
-use crate::domain::{clients, tokens};
-use crate::error::AppError;
-use crate::http::{Visitor, login_url, reauth_url};
+use crate::domain::{clients, mfa, sso, tokens};
+use crate::error::{AppError, AppResult};
+use crate::http::page::{Way, client_site_of, message_page};
+use crate::http::{Visitor, login_url, reauth_url, second_step};
+use crate::i18n::Msg;
 use crate::metrics::{Metrics, inc};
+use crate::oauth::token::ACR_MFA;
 use crate::resources::{DEFAULT_SCOPE, OAUTH_PARAM_MAX, SUPPORTED_SCOPES, routes};
 use crate::state::AppState;
 
@@ -121,6 +124,16 @@ pub async fn authorize(
                 .is_some_and(|m| m == 0 || now - s.sso.authenticated_at > m)
     });
 
+    // `acr_values=mfa`: a session that proved one factor only must prove a
+    // second (a step-up) before a code is issued.
+    let wants_mfa = param("acr_values").is_some_and(|v| v.split(' ').any(|a| a == ACR_MFA));
+    let step_up = !reauth
+        && wants_mfa
+        && visitor
+            .signed_in
+            .as_ref()
+            .is_some_and(|s| !sso::is_multi_factor(&s.sso.amr));
+
     let oauth_request = match OAuthRequest::from_request(request, &()).await {
         Ok(r) => r,
         Err(_) => return bad_link().into_response(),
@@ -129,7 +142,7 @@ pub async fn authorize(
     let signed_in = visitor
         .signed_in
         .as_ref()
-        .filter(|_| !reauth)
+        .filter(|_| !reauth && !step_up)
         .map(|s| (s.sso.id.clone(), s.user.id.clone()));
     let endpoint = AuthorizeEndpoint {
         registrar: DbRegistrar {
@@ -167,6 +180,9 @@ pub async fn authorize(
         Ok(_) if side.login_needed && reauth => {
             Redirect::to(&reauth_url(&after_reauth(&params))).into_response()
         }
+        Ok(_) if side.login_needed && step_up => step_up_to_mfa(&state, &visitor, &path_and_query)
+            .await
+            .unwrap_or_else(IntoResponse::into_response),
         Ok(_) if side.login_needed => Redirect::to(&login_url(&path_and_query)).into_response(),
         Ok(response) => {
             let response = with_issuer(response.into_response(), &state.config.issuer);
@@ -179,6 +195,33 @@ pub async fn authorize(
         Err(Failure::Deny) => bad_link().into_response(),
         Err(Failure::Internal) => AppError::internal("authorization flow failed").into_response(),
     }
+}
+
+/// A signed-in person whose session proved one factor, at a client site
+/// that asks for two: the second step if they have a second factor, else a
+/// page saying the site wants one, with the way to set it up and the way
+/// back to the site.
+async fn step_up_to_mfa(state: &AppState, visitor: &Visitor, request: &str) -> AppResult<Response> {
+    let Some(signed_in) = &visitor.signed_in else {
+        return Ok(Redirect::to(&login_url(request)).into_response());
+    };
+    if mfa::has_factor(&state.db, &signed_in.user.id).await? {
+        return second_step::begin(state, visitor, &signed_in.user, Some(request)).await;
+    }
+    let site = client_site_of(state, Some(request)).await;
+    let name = site.as_ref().map(|s| s.name.clone()).unwrap_or_default();
+    let paragraphs = [Msg::new("step-up-needed").with("site", name)];
+    let ways = [Way::new("step-up-set-up", routes::ACCOUNT_SECURITY)];
+    message_page(
+        state,
+        visitor,
+        StatusCode::FORBIDDEN,
+        "step-up-title",
+        &paragraphs,
+        &ways,
+        Some(request),
+    )
+    .await
 }
 
 /// The authorization request to come back to once the person has signed in

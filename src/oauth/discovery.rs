@@ -35,9 +35,10 @@ pub async fn metadata(State(state): State<AppState>) -> Response {
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "token_endpoint_auth_signing_alg_values_supported": ["HS256", "RS256", "EdDSA"],
-        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "sid", "nonce", "preferred_username", "email", "email_verified"],
+        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "sid", "nonce", "preferred_username", "email", "email_verified", "amr", "acr"],
         "authorization_response_iss_parameter_supported": true,
         "prompt_values_supported": ["none", "login"],
+        "acr_values_supported": ["pwd", "mfa"],
     });
     cached(Json(body).into_response())
 }

@@ -50,6 +50,11 @@ struct IdClaims<'a> {
     exp: i64,
     iat: i64,
     auth_time: i64,
+    /// How the person proved who they are (RFC 8176).
+    amr: Vec<&'a str>,
+    /// `mfa` when that took more than one factor, else `pwd` (see the
+    /// README: a client site asks for `acr_values=mfa`).
+    acr: &'a str,
     sid: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     nonce: Option<&'a str>,
@@ -60,6 +65,12 @@ struct IdClaims<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     email_verified: Option<bool>,
 }
+
+/// The `acr` of a sign-in with more than one factor: what a client site
+/// asks for with `acr_values=mfa`.
+pub const ACR_MFA: &str = "mfa";
+/// The `acr` of a sign-in with one factor.
+pub const ACR_PASSWORD: &str = "pwd";
 
 /// `POST /oauth2/token`.
 pub async fn token(State(state): State<AppState>, call: ApiCall) -> Response {
@@ -181,6 +192,7 @@ async fn exchange_code(
     let id_token = IdTokenContext {
         nonce: row.nonce.as_deref(),
         auth_time: session.authenticated_at,
+        amr: &session.amr,
     };
     let subject = Subject {
         id: &person.id,
@@ -267,6 +279,7 @@ struct Subject<'a> {
 struct IdTokenContext<'a> {
     nonce: Option<&'a str>,
     auth_time: i64,
+    amr: &'a str,
 }
 
 async fn respond(
@@ -308,6 +321,12 @@ async fn respond(
                 exp,
                 iat: now,
                 auth_time: context.auth_time,
+                amr: context.amr.split(' ').filter(|m| !m.is_empty()).collect(),
+                acr: if sso::is_multi_factor(context.amr) {
+                    ACR_MFA
+                } else {
+                    ACR_PASSWORD
+                },
                 sid: &issued.sso_session_id,
                 nonce: context.nonce,
                 preferred_username: person.username,

@@ -8,7 +8,7 @@ use minijinja::context;
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use crate::domain::{audit, sso, throttle, users};
+use crate::domain::{audit, mfa, sso, throttle, users};
 use crate::entities::user;
 use crate::error::{AppError, AppResult};
 use crate::http::errors::on_the_way;
@@ -209,51 +209,21 @@ pub async fn submit(
     match account {
         Some(user) if verified && !user.disabled => {
             throttle::succeeded(&state.db, &attempt).await?;
+            if mfa::has_factor(&state.db, &user.id).await? {
+                // The password was right; the second step decides. The
+                // account's failure count stands until it passes.
+                return crate::http::second_step::begin(&state, &visitor, &user, next.as_deref())
+                    .await;
+            }
             throttle::account_succeeded(&state.db, &account_key).await?;
-            inc(&state.metrics.logins_succeeded);
-            tracing::info!(user_id = %user.id, "signed in");
-            let person = audit::Person {
-                user_id: &user.id,
-                username: &user.username,
+            let arrival = Arrival {
+                user: &user,
+                ip: &ip_key,
+                headers: &headers,
+                proof: sso::Proof::Password,
+                next: next.as_deref(),
             };
-            let again = visitor.signed_in.as_ref().filter(|c| c.user.id == user.id);
-            let details = if again.is_some() {
-                "again, when asked"
-            } else {
-                ""
-            };
-            audit::record(
-                &state.db,
-                audit::Event::SignIn,
-                Some(person),
-                Some(&ip_key),
-                details,
-                now,
-            )
-            .await?;
-            if let Some(current) = again {
-                // Proved again in the session it already has.
-                sso::reauthenticated(&state.db, &current.sso.id, now).await?;
-                visitor.session.renew_id().await?;
-                return Ok(go_on(next.as_deref()));
-            }
-            if let Some(current) = &visitor.signed_in {
-                // Someone else signs in on this browser: it is theirs now.
-                let ending = sso::Ending {
-                    reason: "another person signed in on the same browser",
-                    ip: Some(&ip_key),
-                };
-                sso::end(&state.db, &current.sso.id, ending, now).await?;
-            }
-            complete_sign_in(
-                &state,
-                &visitor.session,
-                &user,
-                &ip_key,
-                &headers,
-                next.as_deref(),
-            )
-            .await
+            signed_in(&state, &visitor, arrival).await
         }
         Some(user) if verified => {
             // Right password, disabled account: saying so leaks nothing the
@@ -292,36 +262,12 @@ pub async fn submit(
                 now,
             )
             .await?;
-            if let Some(until) = throttle::failed(&state.db, &attempt, policy, now).await? {
-                inc(&state.metrics.ip_suspensions);
-                tracing::info!(ip = %ip_key, until, "sign-in failed; address suspended");
-                let details = format!(
-                    "{throttle_key} suspended for {}",
-                    crate::clock::format_duration(until - now)
-                );
-                audit::record(
-                    &state.db,
-                    audit::Event::AddressSuspended,
-                    None,
-                    Some(&ip_key),
-                    &details,
-                    now,
-                )
-                .await?;
-                // Checked and wrong: the form again, saying what happens now.
-                let form = Shown {
-                    error: Some(Msg::new("login-wrong-now-paused").duration("wait", until - now)),
-                    ..shown(StatusCode::OK, WRONG_CREDENTIALS)
-                };
-                return render(&state, &visitor, form).await;
-            }
-            tracing::info!(ip = %ip_key, "sign-in failed");
-            // The last attempt before a suspension says so.
-            let error = if throttle::attempts_left(&attempt, policy) == 1 {
-                Msg::new("login-wrong-last-chance").duration("wait", policy.suspension_secs)
-            } else {
-                Msg::new(WRONG_CREDENTIALS)
+            let door = Door {
+                attempt: &attempt,
+                ip: &ip_key,
+                throttle_key: &throttle_key,
             };
+            let error = count_failure(&state, door, WRONG_PASSWORD).await?;
             let form = Shown {
                 error: Some(error),
                 ..shown(StatusCode::OK, WRONG_CREDENTIALS)
@@ -329,6 +275,128 @@ pub async fn submit(
             render(&state, &visitor, form).await
         }
     }
+}
+
+/// A person who just proved who they are, on their way in.
+pub struct Arrival<'a> {
+    pub user: &'a user::Model,
+    pub ip: &'a str,
+    pub headers: &'a HeaderMap,
+    pub proof: sso::Proof,
+    pub next: Option<&'a str>,
+}
+
+/// Signs `arrival` in: the audit entry, then either the session this
+/// browser already has for them (proved again) or a new one (ending
+/// someone else's), and on to `next`.
+pub async fn signed_in(
+    state: &AppState,
+    visitor: &Visitor,
+    arrival: Arrival<'_>,
+) -> AppResult<Response> {
+    let now = state.clock.now();
+    let user = arrival.user;
+    inc(&state.metrics.logins_succeeded);
+    tracing::info!(user_id = %user.id, amr = arrival.proof.amr(), "signed in");
+    let person = audit::Person {
+        user_id: &user.id,
+        username: &user.username,
+    };
+    let again = visitor.signed_in.as_ref().filter(|c| c.user.id == user.id);
+    let details = match (again.is_some(), arrival.proof) {
+        (true, sso::Proof::Password) => "again, when asked".to_owned(),
+        (true, proof) => format!("again, when asked ({})", proof.amr()),
+        (false, sso::Proof::Password) => String::new(),
+        (false, proof) => proof.amr().to_owned(),
+    };
+    audit::record(
+        &state.db,
+        audit::Event::SignIn,
+        Some(person),
+        Some(arrival.ip),
+        &details,
+        now,
+    )
+    .await?;
+    if let Some(current) = again {
+        // Proved again in the session it already has.
+        sso::reauthenticated(&state.db, &current.sso.id, arrival.proof, now).await?;
+        visitor.session.renew_id().await?;
+        return Ok(go_on(arrival.next));
+    }
+    if let Some(current) = &visitor.signed_in {
+        // Someone else signs in on this browser: it is theirs now.
+        let ending = sso::Ending {
+            reason: "another person signed in on the same browser",
+            ip: Some(arrival.ip),
+        };
+        sso::end(&state.db, &current.sso.id, ending, now).await?;
+    }
+    complete_sign_in(
+        state,
+        &visitor.session,
+        user,
+        arrival.ip,
+        arrival.headers,
+        arrival.proof,
+        arrival.next,
+    )
+    .await
+}
+
+/// An attempt let in at the address's gate.
+pub struct Door<'a> {
+    pub attempt: &'a throttle::Attempt,
+    pub ip: &'a str,
+    pub throttle_key: &'a str,
+}
+
+/// What a failed attempt tells the person: wrong; wrong, and one more
+/// pauses the address; wrong, and the address is paused now.
+pub struct Wrong {
+    pub plain: &'static str,
+    pub last_chance: &'static str,
+    pub now_paused: &'static str,
+}
+
+const WRONG_PASSWORD: Wrong = Wrong {
+    plain: WRONG_CREDENTIALS,
+    last_chance: "login-wrong-last-chance",
+    now_paused: "login-wrong-now-paused",
+};
+
+/// Counts a failed attempt (a wrong password or second-factor code)
+/// against the address, suspending it at the limit (audited), and says so.
+pub async fn count_failure(state: &AppState, door: Door<'_>, wrong: Wrong) -> AppResult<Msg> {
+    let now = state.clock.now();
+    let policy = throttle::Policy::from(state.config.as_ref());
+    if let Some(until) = throttle::failed(&state.db, door.attempt, policy, now).await? {
+        inc(&state.metrics.ip_suspensions);
+        tracing::info!(ip = %door.ip, until, "sign-in failed; address suspended");
+        let details = format!(
+            "{} suspended for {}",
+            door.throttle_key,
+            crate::clock::format_duration(until - now)
+        );
+        audit::record(
+            &state.db,
+            audit::Event::AddressSuspended,
+            None,
+            Some(door.ip),
+            &details,
+            now,
+        )
+        .await?;
+        // Checked and wrong: the form again, saying what happens now.
+        return Ok(Msg::new(wrong.now_paused).duration("wait", until - now));
+    }
+    tracing::info!(ip = %door.ip, "sign-in failed");
+    // The last attempt before a suspension says so.
+    Ok(if throttle::attempts_left(door.attempt, policy) == 1 {
+        Msg::new(wrong.last_chance).duration("wait", policy.suspension_secs)
+    } else {
+        Msg::new(wrong.plain)
+    })
 }
 
 /// The 429 for a suspended address.
@@ -347,6 +415,7 @@ pub async fn complete_sign_in(
     user: &user::Model,
     ip: &str,
     headers: &HeaderMap,
+    proof: sso::Proof,
     next: Option<&str>,
 ) -> AppResult<Response> {
     let now = state.clock.now();
@@ -359,6 +428,7 @@ pub async fn complete_sign_in(
         state.config.session_ttl_secs,
         Some(ip.to_owned()),
         user_agent,
+        proof,
         now,
     )
     .await?;

@@ -5,12 +5,16 @@ pub mod account;
 pub mod assets;
 pub mod branding;
 pub mod device;
+pub mod factor;
 pub mod health;
 pub mod login;
 pub mod logout;
 pub mod password;
 pub mod register;
+pub mod security;
 pub mod verify;
+
+pub use crate::http::page::{Way, message_page};
 
 use axum::Router;
 use axum::extract::State;
@@ -59,6 +63,14 @@ pub fn router() -> Router<AppState> {
             get(password::show).post(password::submit),
         )
         .route(routes::VERIFY_EMAIL, get(verify::verify))
+        .route(routes::LOGIN_FACTOR, get(factor::show).post(factor::submit))
+        .route(routes::ACCOUNT_SECURITY, get(security::show))
+        .route(
+            routes::ACCOUNT_TOTP,
+            get(security::totp_form).post(security::add_totp),
+        )
+        .route(routes::ACCOUNT_RECOVERY_CODES, post(security::renew_codes))
+        .route(routes::ACCOUNT_FACTOR_REMOVE, post(security::remove))
         .route(routes::STATIC, get(assets::asset))
         .route(routes::LANGUAGE, get(branding::choose_language))
         .route(routes::SITE_LOGO, get(branding::site_logo))
@@ -74,49 +86,6 @@ async fn home(State(state): State<AppState>, visitor: Visitor) -> AppResult<Html
     state
         .templates
         .render(templates::HOME, visitor.page(false, page).await?)
-}
-
-/// A way on from a message page: a label (a message key) and where it goes.
-#[derive(Debug, Clone)]
-pub struct Way {
-    label: &'static str,
-    url: String,
-}
-
-impl Way {
-    pub fn new(label: &'static str, url: impl Into<String>) -> Way {
-        Way {
-            label,
-            url: url.into(),
-        }
-    }
-}
-
-/// A page that says one thing ("Check your mail") and offers ways on, on
-/// the way to the client site of `next` if there is one.
-pub async fn message_page(
-    state: &AppState,
-    visitor: &Visitor,
-    status: axum::http::StatusCode,
-    heading: &'static str,
-    paragraphs: &[crate::i18n::Msg],
-    ways: &[Way],
-    next: Option<&str>,
-) -> AppResult<axum::response::Response> {
-    use axum::response::IntoResponse;
-    let paragraphs: Vec<String> = paragraphs.iter().map(|m| visitor.tr(m)).collect();
-    let ways: Vec<minijinja::Value> = ways
-        .iter()
-        .map(|w| context! { label => visitor.tr(&crate::i18n::Msg::new(w.label)), url => w.url.clone() })
-        .collect();
-    let page = context! {
-        heading => visitor.tr(&crate::i18n::Msg::new(heading)),
-        paragraphs,
-        ways,
-        client_site => crate::http::page::client_site_of(state, next).await,
-    };
-    let ctx = visitor.page(false, page).await?;
-    Ok((status, state.templates.render(templates::MESSAGE, ctx)?).into_response())
 }
 
 /// Fallback for unknown routes.

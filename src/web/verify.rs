@@ -51,6 +51,7 @@ pub async fn verify(
                 &user,
                 &ip,
                 &headers,
+                sso::Proof::Password,
                 next.as_deref(),
             )
             .await;

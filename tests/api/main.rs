@@ -21,4 +21,5 @@ mod pages;
 mod recovery;
 mod refresh;
 mod revoke;
+mod second_factor;
 mod sessions;
