@@ -602,3 +602,5 @@ mail-recovery-used-subject = Bei { $site } wurde ein Wiederherstellungscode verw
 mail-recovery-used-intro = Gerade hat sich jemand mit einem Wiederherstellungscode bei deinem Konto { $username } bei { $site } angemeldet. Verbleibende Wiederherstellungscodes: { $left }.
 mail-factors-reset-subject = Deine zweiten Faktoren bei { $site } wurden entfernt
 mail-factors-reset-intro = Der Betreiber von { $site } hat auf deine Bitte hin alle zweiten Faktoren und Wiederherstellungscodes deines Kontos { $username } entfernt. Melde dich mit deinem Passwort an und füge neue hinzu.
+login-passkey = Mit einem Passkey anmelden
+security-passkey-default-name = Passkey

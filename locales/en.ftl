@@ -602,3 +602,5 @@ mail-recovery-used-subject = A recovery code was used on { $site }
 mail-recovery-used-intro = A recovery code was just used to sign in to your account { $username } on { $site }. { $left } are left.
 mail-factors-reset-subject = Your second factors on { $site } were removed
 mail-factors-reset-intro = The operator of { $site } removed every second factor and recovery code of your account { $username }, as asked. Sign in with your password and add new ones.
+login-passkey = Sign in with a passkey
+security-passkey-default-name = Passkey

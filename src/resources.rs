@@ -25,6 +25,14 @@ pub mod routes {
     pub const ACCOUNT_TOTP: &str = "/account/security/totp";
     pub const ACCOUNT_RECOVERY_CODES: &str = "/account/security/recovery-codes";
     pub const ACCOUNT_FACTOR_REMOVE: &str = "/account/security/factors/{id}/remove";
+    /// The recovery codes made with a first passkey, shown once.
+    pub const ACCOUNT_NEW_RECOVERY_CODES: &str = "/account/security/recovery-codes/new";
+    pub const ACCOUNT_PASSKEYS: &str = "/account/security/passkeys";
+    pub const ACCOUNT_PASSKEY_OPTIONS: &str = "/account/security/passkeys/options";
+    pub const LOGIN_PASSKEY: &str = "/login/passkey";
+    pub const LOGIN_PASSKEY_OPTIONS: &str = "/login/passkey/options";
+    pub const LOGIN_FACTOR_PASSKEY: &str = "/login/factor/passkey";
+    pub const LOGIN_FACTOR_PASSKEY_OPTIONS: &str = "/login/factor/passkey/options";
     pub const PASSWORD_RESET: &str = "/password/reset";
     pub const VERIFY_EMAIL: &str = "/verify-email";
 
@@ -147,6 +155,8 @@ pub mod session_keys {
     pub const PENDING_TOTP: &str = "pending_totp";
     /// A WebAuthn ceremony under way (registration or sign-in).
     pub const WEBAUTHN_STATE: &str = "webauthn_state";
+    /// Recovery codes just made, for the one page that shows them.
+    pub const NEW_RECOVERY_CODES: &str = "new_recovery_codes";
 }
 
 /// Template names.

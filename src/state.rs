@@ -30,6 +30,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Where queued mail goes, and the bell that wakes its sender.
     pub mailer: Arc<Mailer>,
+    /// The WebAuthn relying party, if `AUTH_PUBLIC_URL` has a domain name.
+    pub passkeys: Option<Arc<crate::domain::passkeys::Passkeys>>,
 }
 
 impl AppState {
@@ -43,6 +45,7 @@ impl AppState {
         let transport =
             crate::mail::Transport::from_config(&config).map_err(crate::ServeError::Mail)?;
         let mailer = Mailer::new(transport, config.mail_from.clone());
+        let config_for_passkeys = config.clone();
         let passwords = Passwords::new(config.argon2, config.max_concurrent_hashes);
         Ok(AppState {
             db,
@@ -55,6 +58,8 @@ impl AppState {
             config: Arc::new(config),
             clock,
             mailer,
+            passkeys: crate::domain::passkeys::Passkeys::from_config(&config_for_passkeys)
+                .map(Arc::new),
         })
     }
 }

@@ -9,6 +9,7 @@ pub mod cleanup;
 pub mod clients;
 pub mod links;
 pub mod mfa;
+pub mod passkeys;
 pub mod passwords;
 pub mod rate_limit;
 pub mod rotations;

@@ -68,7 +68,7 @@ async fn render(
         username => user.username.clone(),
         next,
         has_totp => factors.iter().any(|f| f.kind == mfa::TOTP),
-        has_passkey => factors.iter().any(|f| f.kind == mfa::PASSKEY),
+        has_passkey => state.passkeys.is_some() && factors.iter().any(|f| f.kind == mfa::PASSKEY),
         error => error.map(|m| visitor.tr(&m)),
         client_site => client_site_of(state, next).await,
     };

@@ -110,6 +110,7 @@ async fn render(state: &AppState, visitor: &Visitor, form: Shown<'_>) -> AppResu
                 notice => form.notice.map(|m| visitor.tr(&m)),
                 reauth,
                 registration_enabled => state.config.registration_enabled,
+                passkeys => state.passkeys.is_some(),
                 client_site,
             },
         )

@@ -9,6 +9,7 @@ pub mod factor;
 pub mod health;
 pub mod login;
 pub mod logout;
+pub mod passkeys;
 pub mod password;
 pub mod register;
 pub mod security;
@@ -71,6 +72,25 @@ pub fn router() -> Router<AppState> {
         )
         .route(routes::ACCOUNT_RECOVERY_CODES, post(security::renew_codes))
         .route(routes::ACCOUNT_FACTOR_REMOVE, post(security::remove))
+        .route(
+            routes::ACCOUNT_NEW_RECOVERY_CODES,
+            get(security::new_codes_once),
+        )
+        .route(
+            routes::ACCOUNT_PASSKEY_OPTIONS,
+            post(passkeys::register_options),
+        )
+        .route(routes::ACCOUNT_PASSKEYS, post(passkeys::register))
+        .route(
+            routes::LOGIN_PASSKEY_OPTIONS,
+            post(passkeys::sign_in_options),
+        )
+        .route(routes::LOGIN_PASSKEY, post(passkeys::sign_in))
+        .route(
+            routes::LOGIN_FACTOR_PASSKEY_OPTIONS,
+            post(passkeys::second_step_options),
+        )
+        .route(routes::LOGIN_FACTOR_PASSKEY, post(passkeys::second_step))
         .route(routes::STATIC, get(assets::asset))
         .route(routes::LANGUAGE, get(branding::choose_language))
         .route(routes::SITE_LOGO, get(branding::site_logo))

@@ -112,6 +112,7 @@ pub async fn show(State(state): State<AppState>, me: CurrentUser) -> AppResult<R
         has_factor => !factors.is_empty(),
         factors => Serde(factors),
         recent => recent_enough(&state, &me, routes::ACCOUNT_SECURITY).is_none(),
+        passkeys => state.passkeys.is_some(),
     };
     Ok(state
         .templates
@@ -250,6 +251,20 @@ pub async fn show_new_codes(state: &AppState, me: &CurrentUser, ip: &str) -> App
     let codes =
         mfa::new_recovery_codes(&state.db, &state.keys, &user.id, state.clock.now()).await?;
     record_change(state, me, ip, audit::Event::RecoveryCodesRenewed, None, "").await?;
+    codes_page(state, me, codes).await
+}
+
+/// `GET /account/security/recovery-codes/new`: the codes made with a first
+/// passkey (by the page's script), once; after that, the security page.
+pub async fn new_codes_once(State(state): State<AppState>, me: CurrentUser) -> AppResult<Response> {
+    let codes: Option<Vec<String>> = me.session.take(session_keys::NEW_RECOVERY_CODES).await?;
+    match codes {
+        Some(codes) => codes_page(&state, &me, codes).await,
+        None => Ok(Redirect::to(routes::ACCOUNT_SECURITY).into_response()),
+    }
+}
+
+async fn codes_page(state: &AppState, me: &CurrentUser, codes: Vec<String>) -> AppResult<Response> {
     let html = state.templates.render(
         templates::RECOVERY_CODES,
         me.page(context! { codes }).await?,

@@ -11,6 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
+use sea_orm::EntityTrait;
 use serde_json::json;
 
 use crate::helpers::{PASSWORD, TestClient, spawn_app};
@@ -795,5 +796,153 @@ async fn an_admin_is_told_what_each_action_did() {
         click(&browser, Locator::Css("form[action='/logout'] button")).await;
         wait_for_path(&browser, "/").await;
     }
+    browser.close().await.unwrap();
+}
+
+/// A WebDriver command of the W3C WebAuthn extension (ChromeDriver has it):
+/// a virtual authenticator that holds discoverable credentials and
+/// verifies the person (as a platform authenticator with a PIN would).
+#[derive(Debug)]
+struct AddVirtualAuthenticator;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for AddVirtualAuthenticator {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/webauthn/authenticator",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+        let body = json!({
+            "protocol": "ctap2",
+            "transport": "internal",
+            "hasResidentKey": true,
+            "hasUserVerification": true,
+            "isUserConsenting": true,
+            "isUserVerified": true,
+        });
+        (axum::http::Method::POST, Some(body.to_string()))
+    }
+}
+
+/// Passkeys through the real pages in real Chromium, with a virtual
+/// authenticator: added on the security page (the first factor shows the
+/// recovery codes once), then signing in with it alone from a game's
+/// authorization request (no password), then as the second step after a
+/// password, and removed.
+#[tokio::test]
+async fn passkeys_register_sign_in_without_a_password_and_serve_as_the_second_step() {
+    if !browser_available() {
+        return;
+    }
+    let app = crate::helpers::spawn_app_on_localhost(&[]).await;
+    app.create_user("alice", PASSWORD, false).await;
+    let game = app
+        .register_client(
+            "Space Game",
+            pattmayne_auth::domain::clients::TokenAlg::RS256,
+        )
+        .await;
+    let base = app.state.config.issuer.clone();
+    assert!(base.starts_with("http://localhost:"), "{base}");
+    let (_driver, browser) = start_browser().await;
+    browser.issue_cmd(AddVirtualAuthenticator).await.unwrap();
+
+    // Add one on the security page.
+    sign_in(&browser, &base, "/account/security", "alice").await;
+    wait_for_path(&browser, "/account/security").await;
+    find(&browser, Locator::Id("no-factors")).await;
+    type_into(&browser, "passkey-name", "Laptop").await;
+    click(&browser, Locator::Id("add-passkey")).await;
+    wait_for_path(&browser, "/account/security/recovery-codes/new").await;
+    let codes = text_of(&browser, "recovery-codes").await;
+    assert_eq!(codes.lines().count(), 10, "{codes}");
+    screenshot(&browser, "passkey-recovery-codes").await;
+    let stored = pattmayne_auth::entities::mfa_factor::Entity::find()
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(
+        (stored[0].kind.as_str(), stored[0].name.as_str()),
+        ("passkey", "Laptop")
+    );
+    // Once: the page does not show them again.
+    browser
+        .goto(&format!("{base}/account/security/recovery-codes/new"))
+        .await
+        .unwrap();
+    wait_for_path(&browser, "/account/security").await;
+    let factors = text_of(&browser, "factors").await;
+    assert!(
+        factors.contains("Laptop") && factors.contains("passkey"),
+        "{factors}"
+    );
+    click(&browser, Locator::Css("form[action='/logout'] button")).await;
+    wait_for_path(&browser, "/").await;
+
+    // From the game, with the passkey alone: no password typed.
+    let (verifier, challenge) = crate::helpers::pkce_pair();
+    let authorize = app.authorize_path(&game, &challenge, &[("scope", "openid")]);
+    browser.goto(&format!("{base}{authorize}")).await.unwrap();
+    wait_for_path(&browser, "/login").await;
+    screenshot(&browser, "login-with-passkey").await;
+    click(&browser, Locator::Id("passkey-sign-in")).await;
+    let mut landed = None;
+    for _ in 0..100 {
+        if let Ok(url) = browser.current_url().await
+            && url.as_str().starts_with(&game.redirect_uri)
+        {
+            landed = Some(url);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let Some(landed) = landed else {
+        panic!("not back at the game: {:?}", browser.current_url().await);
+    };
+    let params: std::collections::HashMap<_, _> = landed.query_pairs().into_owned().collect();
+    let tokens = app.exchange(&game, &params["code"], &verifier).await;
+    let id_token = crate::helpers::s(&tokens, "id_token");
+    let payload = id_token.split('.').nth(1).unwrap();
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["amr"], json!(["hwk", "user", "mfa"]));
+    assert_eq!(claims["acr"], "mfa");
+
+    // The password, then the passkey as the second step.
+    browser.goto(&format!("{base}/account")).await.unwrap();
+    click(&browser, Locator::Css("form[action='/logout'] button")).await;
+    wait_for_path(&browser, "/").await;
+    sign_in(&browser, &base, "/account", "alice").await;
+    wait_for_path(&browser, "/login/factor").await;
+    screenshot(&browser, "second-step").await;
+    click(&browser, Locator::Id("factor-passkey")).await;
+    wait_for_path(&browser, "/account").await;
+    find(&browser, Locator::Id("sessions")).await;
+
+    // Removed: the password alone signs in again.
+    browser
+        .goto(&format!("{base}/account/security"))
+        .await
+        .unwrap();
+    click(&browser, Locator::Css("#factors button[type=submit]")).await;
+    wait_for_text(&browser, "notice", "Laptop was removed.").await;
+    assert_eq!(
+        pattmayne_auth::entities::mfa_factor::Entity::find()
+            .all(&app.state.db)
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
     browser.close().await.unwrap();
 }

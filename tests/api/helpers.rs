@@ -275,6 +275,27 @@ pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
 /// Starts a server on an existing database (which it migrates), keeping
 /// `pg` (the per-test PostgreSQL database) alive as long as the server.
 pub async fn spawn_app_on(database_url: &str, pg: Option<TestDatabase>, extra: &[&str]) -> TestApp {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
+    serve_app(listener, database_url, pg, extra).await
+}
+
+/// A server whose public URL is `http://localhost:<its port>`: a domain
+/// name, as WebAuthn needs (passkeys); browsers treat it as secure.
+pub async fn spawn_app_on_localhost(extra: &[&str]) -> TestApp {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
+    let public = format!("http://localhost:{}", listener.local_addr().unwrap().port());
+    let mut settings = vec!["--public-url", public.as_str()];
+    settings.extend_from_slice(extra);
+    let (database_url, pg) = fresh_database_url().await;
+    serve_app(listener, &database_url, pg, &settings).await
+}
+
+async fn serve_app(
+    listener: TcpListener,
+    database_url: &str,
+    pg: Option<TestDatabase>,
+    extra: &[&str],
+) -> TestApp {
     init_logs();
     let data_dir = TempDir::new("pattmayne-data");
     let data_dir_arg = data_dir.path().display().to_string();
@@ -287,7 +308,6 @@ pub async fn spawn_app_on(database_url: &str, pg: Option<TestDatabase>, extra: &
     let state = pattmayne_auth::prepare_with_clock(config, clock)
         .await
         .expect("server prepares");
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
     let addr = listener.local_addr().expect("local addr");
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server_state = state.clone();
