@@ -899,10 +899,17 @@ async fn the_outbox_default_writes_each_mail_as_an_eml_file_and_logs_its_path() 
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "an outbox mail others can read");
     }
-    assert!(
-        captured_logs().contains(&path.display().to_string()),
-        "the path was not logged"
-    );
+    // The sender logs the path once the file is in place: a moment later.
+    let logged = async {
+        for _ in 0..100 {
+            if captured_logs().contains(&path.display().to_string()) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        false
+    };
+    assert!(logged.await, "the path was not logged");
     assert_eq!(
         mail_outbox::Entity::find()
             .count(&app.state.db)
