@@ -33,14 +33,15 @@ RUN mkdir -p src migration/src \
     && cargo build --release --locked \
     && rm -rf src migration/src
 
-# 2. The real sources. templates/ and static/ are embedded into the binary
-#    with include_str!, so they are needed here and nowhere else. `touch`
+# 2. The real sources. templates/, static/ and locales/ are embedded into
+#    the binary with include_str!, so they are needed here and nowhere else. `touch`
 #    makes the crate roots newer than the stubs' build, whatever the mtimes
 #    the build context carried, so Cargo rebuilds both crates for certain.
 COPY migration/src migration/src
 COPY src src
 COPY templates templates
 COPY static static
+COPY locales locales
 RUN touch src/main.rs src/lib.rs migration/src/lib.rs \
     && cargo build --release --locked \
     && install -D -m 0755 target/release/pattmayne-auth /out/pattmayne-auth \
