@@ -604,3 +604,8 @@ mail-factors-reset-subject = Deine zweiten Faktoren bei { $site } wurden entfern
 mail-factors-reset-intro = Der Betreiber von { $site } hat auf deine Bitte hin alle zweiten Faktoren und Wiederherstellungscodes deines Kontos { $username } entfernt. Melde dich mit deinem Passwort an und füge neue hinzu.
 login-passkey = Mit einem Passkey anmelden
 security-passkey-default-name = Passkey
+
+## Back-channel logout
+
+admin-client-backchannel = Back-Channel-Logout-URI (optional)
+admin-client-backchannel-hint = Wohin die Website sofort erfährt, dass die Anmeldung einer Person beendet wurde (OpenID Connect Back-Channel Logout): Ein signiertes logout_token wird dorthin gesendet.

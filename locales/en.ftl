@@ -604,3 +604,8 @@ mail-factors-reset-subject = Your second factors on { $site } were removed
 mail-factors-reset-intro = The operator of { $site } removed every second factor and recovery code of your account { $username }, as asked. Sign in with your password and add new ones.
 login-passkey = Sign in with a passkey
 security-passkey-default-name = Passkey
+
+## Back-channel logout
+
+admin-client-backchannel = Back-channel logout URI (optional)
+admin-client-backchannel-hint = Where the site hears at once that a person's session ended (OpenID Connect Back-Channel Logout): a signed logout_token is POSTed there.

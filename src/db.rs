@@ -152,6 +152,19 @@ pub fn stmt(
     sea_orm::Statement::from_sql_and_values(db.get_database_backend(), sql, values)
 }
 
+/// Begins a transaction that will write. On SQLite it takes the write lock
+/// at once (`BEGIN IMMEDIATE`): a deferred transaction that reads and then
+/// writes fails at once with `SQLITE_BUSY` when another connection wrote in
+/// between, where an immediate one waits its turn in the busy handler. On
+/// PostgreSQL it is a plain `BEGIN`.
+pub async fn begin_write<C: sea_orm::TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr> {
+    db.begin_with_options(sea_orm::TransactionOptions {
+        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+
 /// The first row a query finds, read in one round trip. SeaORM's `.one()`
 /// goes through SQLx's fetch-one, which on PostgreSQL stops after the first
 /// row and finishes the exchange (and the statement's implicit transaction)

@@ -148,8 +148,8 @@ pub enum ServeError {
     Database(#[from] db::DbStartError),
     #[error("templates: {0}")]
     Templates(#[from] minijinja::Error),
-    #[error("mail: {0}")]
-    Mail(String),
+    #[error("{0}")]
+    Setup(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -187,6 +187,7 @@ pub async fn serve_on(
         state.config.audit_retention_days * 86_400,
     ));
     let mail = tokio::spawn(mail::queue::run(state.clone()));
+    let logouts = tokio::spawn(domain::backchannel::run(state.clone()));
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
     // Small responses go out at once rather than waiting on Nagle's algorithm.
     let listener = listener.tap_io(|tcp| {
@@ -199,6 +200,7 @@ pub async fn serve_on(
         .await;
     cleanup.abort();
     mail.abort();
+    logouts.abort();
     result.map_err(ServeError::from)
 }
 

@@ -24,6 +24,8 @@ pub struct Metrics {
     pub client_auth_failures: AtomicU64,
     pub mails_sent: AtomicU64,
     pub mail_failures: AtomicU64,
+    pub logouts_sent: AtomicU64,
+    pub logout_failures: AtomicU64,
 }
 
 /// Adds one to a counter.
@@ -91,6 +93,14 @@ impl Metrics {
             &[
                 ("{result=\"sent\"}", get(&self.mails_sent)),
                 ("{result=\"failed\"}", get(&self.mail_failures)),
+            ],
+        );
+        family(
+            "pattmayne_backchannel_logouts_total",
+            "Back-channel logout deliveries to client sites by outcome.",
+            &[
+                ("{result=\"sent\"}", get(&self.logouts_sent)),
+                ("{result=\"failed\"}", get(&self.logout_failures)),
             ],
         );
         family(

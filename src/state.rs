@@ -30,6 +30,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Where queued mail goes, and the bell that wakes its sender.
     pub mailer: Arc<Mailer>,
+    /// An HTTP client for what the server calls out to (back-channel logout).
+    pub http: reqwest::Client,
     /// The WebAuthn relying party, if `AUTH_PUBLIC_URL` has a domain name.
     pub passkeys: Option<Arc<crate::domain::passkeys::Passkeys>>,
 }
@@ -42,8 +44,8 @@ impl AppState {
         clock: Clock,
     ) -> Result<Self, crate::ServeError> {
         let keys = Keys::derive(&config.secret_key);
-        let transport =
-            crate::mail::Transport::from_config(&config).map_err(crate::ServeError::Mail)?;
+        let transport = crate::mail::Transport::from_config(&config)
+            .map_err(|e| crate::ServeError::Setup(format!("mail: {e}")))?;
         let mailer = Mailer::new(transport, config.mail_from.clone());
         let config_for_passkeys = config.clone();
         let passwords = Passwords::new(config.argon2, config.max_concurrent_hashes);
@@ -58,6 +60,11 @@ impl AppState {
             config: Arc::new(config),
             clock,
             mailer,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(concat!("pattmayne-auth/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|e| crate::ServeError::Setup(format!("http client: {e}")))?,
             passkeys: crate::domain::passkeys::Passkeys::from_config(&config_for_passkeys)
                 .map(Arc::new),
         })

@@ -12,6 +12,7 @@ mod m20261201_000002_abuse_resistance;
 mod m20261201_000003_branding;
 mod m20261201_000004_accounts_by_mail;
 mod m20261201_000005_second_factors;
+mod m20261201_000006_backchannel_logout;
 
 /// Every migration of the product, in order.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000003_branding::Migration),
             Box::new(m20261201_000004_accounts_by_mail::Migration),
             Box::new(m20261201_000005_second_factors::Migration),
+            Box::new(m20261201_000006_backchannel_logout::Migration),
         ]
     }
 }

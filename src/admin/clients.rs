@@ -71,6 +71,7 @@ pub struct ClientForm {
     redirect_uris: String,
     token_alg: String,
     accent_color: String,
+    backchannel_logout_uri: String,
     logo: Option<Vec<u8>>,
     remove_logo: bool,
     csrf_token: String,
@@ -87,6 +88,8 @@ struct PlainClientForm {
     token_alg: String,
     #[serde(default)]
     accent_color: String,
+    #[serde(default)]
+    backchannel_logout_uri: String,
     #[serde(default)]
     remove_logo: Option<String>,
     #[serde(default)]
@@ -106,6 +109,7 @@ impl FromRequest<AppState> for ClientForm {
                 redirect_uris: plain.redirect_uris,
                 token_alg: plain.token_alg,
                 accent_color: plain.accent_color,
+                backchannel_logout_uri: plain.backchannel_logout_uri,
                 logo: None,
                 remove_logo: plain.remove_logo.is_some_and(|v| !v.is_empty()),
                 csrf_token: plain.csrf_token,
@@ -139,6 +143,7 @@ impl ClientForm {
                 "redirect_uris" => form.redirect_uris = text,
                 "token_alg" => form.token_alg = text,
                 "accent_color" => form.accent_color = text,
+                "backchannel_logout_uri" => form.backchannel_logout_uri = text,
                 "remove_logo" => form.remove_logo = !text.is_empty(),
                 "csrf_token" => form.csrf_token = text,
                 _ => {}
@@ -163,6 +168,7 @@ impl ClientForm {
 struct FormErrors {
     site: SiteErrors,
     accent_color: Option<Msg>,
+    backchannel_logout_uri: Option<Msg>,
     logo: Option<Msg>,
     form: Option<Msg>,
 }
@@ -171,6 +177,7 @@ impl FormErrors {
     fn is_empty(&self) -> bool {
         self.site.is_empty()
             && self.accent_color.is_none()
+            && self.backchannel_logout_uri.is_none()
             && self.logo.is_none()
             && self.form.is_none()
     }
@@ -187,23 +194,34 @@ impl FormErrors {
             name => tr(&self.site.name),
             redirect_uris => (!uris.is_empty()).then_some(uris),
             accent_color => tr(&self.accent_color),
+            backchannel_logout_uri => tr(&self.backchannel_logout_uri),
             logo => tr(&self.logo),
             form => tr(&self.form),
         }
     }
 }
 
-/// The branding parts of a form, checked.
+/// The branding parts of a form (and where the site hears of ended
+/// sessions), checked.
 struct Branding {
     accent: Option<String>,
+    backchannel: Option<String>,
     /// `Some(None)`: remove the logo; `None`: keep it.
     logo: Option<Option<Logo>>,
 }
 
-fn check_branding(form: &ClientForm, errors: &mut FormErrors) -> Option<Branding> {
+fn check_branding(
+    form: &ClientForm,
+    allow_http: bool,
+    errors: &mut FormErrors,
+) -> Option<Branding> {
+    let backchannel = clients::validate_backchannel_uri(&form.backchannel_logout_uri, allow_http)
+        .map_err(|m| errors.backchannel_logout_uri = Some(m))
+        .ok();
     let accent = branding::validate_accent(&form.accent_color)
         .map_err(|m| errors.accent_color = Some(m))
         .ok()?;
+    let backchannel = backchannel?;
     let logo = match &form.logo {
         Some(bytes) => Some(Some(
             Logo::from_bytes(bytes.clone(), false)
@@ -213,7 +231,11 @@ fn check_branding(form: &ClientForm, errors: &mut FormErrors) -> Option<Branding
         None if form.remove_logo => Some(None),
         None => None,
     };
-    Some(Branding { accent, logo })
+    Some(Branding {
+        accent,
+        backchannel,
+        logo,
+    })
 }
 
 /// The one-time credentials page's content. It waits in the HTTP session
@@ -273,11 +295,12 @@ pub async fn create(
     if let Err(site) = clients::validate_site(&form.name, &form.uris(), allow_http) {
         errors.site = site;
     }
-    let branding = check_branding(&form, &mut errors);
+    let branding = check_branding(&form, allow_http, &mut errors);
     let (Some(alg), Some(branding), true) = (alg, branding, errors.is_empty()) else {
         let page = context! {
             algs => algs(), token_alg => form.token_alg, name => form.name,
             redirect_uris => form.redirect_uris, accent_color => form.accent_color,
+            backchannel_logout_uri => form.backchannel_logout_uri,
             errors => errors.page(&admin),
         };
         let response = admin
@@ -317,6 +340,10 @@ async fn save_branding(
     admin
         .admin
         .set_client_branding(&state.db, client_id, branding.accent.as_deref(), logo, now)
+        .await?;
+    admin
+        .admin
+        .set_client_backchannel_uri(&state.db, client_id, branding.backchannel.as_deref(), now)
         .await
 }
 
@@ -417,12 +444,13 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let site = site_or_404(&state, &id).await?;
-    let accent = clients::find(&state.db, &id)
-        .await?
-        .and_then(|c| c.accent_color);
+    let row = clients::find(&state.db, &id).await?;
+    let accent = row.as_ref().and_then(|c| c.accent_color.clone());
+    let backchannel = row.and_then(|c| c.backchannel_logout_uri);
     let fields = context! {
         name => site.name, redirect_uris => site.redirect_uris.join("\n"),
-        accent_color => accent, errors => Value::from(Serde(BTreeMap::<&str, String>::new())),
+        accent_color => accent, backchannel_logout_uri => backchannel,
+        errors => Value::from(Serde(BTreeMap::<&str, String>::new())),
     };
     client_page(&state, &admin, &id, fields, StatusCode::OK).await
 }
@@ -440,11 +468,13 @@ pub async fn update(
     if let Err(site) = clients::validate_site(&form.name, &form.uris(), allow_http) {
         errors.site = site;
     }
-    let branding = check_branding(&form, &mut errors);
+    let branding = check_branding(&form, allow_http, &mut errors);
     let (Some(branding), true) = (branding, errors.is_empty()) else {
         let fields = context! {
             name => form.name, redirect_uris => form.redirect_uris,
-            accent_color => form.accent_color, errors => errors.page(&admin),
+            accent_color => form.accent_color,
+            backchannel_logout_uri => form.backchannel_logout_uri,
+            errors => errors.page(&admin),
         };
         return client_page(
             &state,

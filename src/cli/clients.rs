@@ -61,10 +61,16 @@ pub enum ClientCommand {
         token_alg: TokenAlg,
         #[command(flatten)]
         branding: BrandingArgs,
+        /// Where the site hears that a session ended (OIDC Back-Channel
+        /// Logout 1.0): a logout_token is POSTed there.
+        #[arg(long)]
+        backchannel_logout_uri: Option<String>,
         /// Print JSON: {"client_id", "client_secret", "jwt_secret"}.
         #[arg(long)]
         json: bool,
     },
+    /// Set or clear (with "") where a client site hears that a session ended.
+    BackchannelLogout { client_id: String, uri: String },
     /// Set how the sign-in pages show a client site: its accent colour and logo.
     Brand {
         client_id: String,
@@ -111,9 +117,17 @@ pub async fn run(
             redirect_uris,
             token_alg,
             branding,
+            backchannel_logout_uri,
             json,
         } => {
             let (accent, logo) = branding.read()?;
+            let backchannel = match &backchannel_logout_uri {
+                Some(raw) => {
+                    clients::validate_backchannel_uri(raw, config.allow_http_redirect_uris)
+                        .map_err(|m| anyhow::anyhow!(m.english()))?
+                }
+                None => None,
+            };
             let keys = Keys::derive(&config.secret_key);
             let (site, creds) = Admin::operator()
                 .create_client(
@@ -132,6 +146,11 @@ pub async fn run(
                     .set_client_branding(db, &site.client_id, accent.as_deref(), logo, now)
                     .await?;
             }
+            if let Some(uri) = &backchannel {
+                Admin::operator()
+                    .set_client_backchannel_uri(db, &site.client_id, Some(uri), now)
+                    .await?;
+            }
             if json {
                 println!("{}", serde_json::to_string(&creds)?);
             } else {
@@ -146,6 +165,20 @@ pub async fn run(
                     "The secrets are shown only now; store them in the client site's configuration."
                 );
             }
+        }
+        ClientCommand::BackchannelLogout { client_id, uri } => {
+            let uri = clients::validate_backchannel_uri(&uri, config.allow_http_redirect_uris)
+                .map_err(|m| anyhow::anyhow!(m.english()))?;
+            if clients::find(db, &client_id).await?.is_none() {
+                bail!("no client site {client_id}");
+            }
+            Admin::operator()
+                .set_client_backchannel_uri(db, &client_id, uri.as_deref(), now)
+                .await?;
+            println!(
+                "back-channel logout URI of {client_id}: {}",
+                uri.as_deref().unwrap_or("(none)")
+            );
         }
         ClientCommand::Brand {
             client_id,
@@ -195,9 +228,13 @@ pub async fn run(
                 bail!("no client site {client_id}")
             };
             let live = clients::live_token_count(db, &client_id, now).await?;
+            let backchannel = clients::find(db, &client_id)
+                .await?
+                .and_then(|c| c.backchannel_logout_uri);
             if json {
                 let mut value = serde_json::to_value(&site)?;
                 value["live_refresh_tokens"] = json!(live);
+                value["backchannel_logout_uri"] = json!(backchannel);
                 println!("{value}");
             } else {
                 println!("client_id:     {}", site.client_id);
@@ -206,6 +243,9 @@ pub async fn run(
                 println!("enabled:       {}", site.enabled);
                 println!("created:       {}", format_utc(site.created_at));
                 println!("live tokens:   {live}");
+                if let Some(uri) = &backchannel {
+                    println!("back-channel:  {uri}");
+                }
                 for uri in site.redirect_uris {
                     println!("redirect_uri:  {uri}");
                 }

@@ -12,7 +12,6 @@
 //! (`AUTH_MAILS_PER_ADDRESS_PER_HOUR`): past it, nothing more is sent, and
 //! the answer is still the same.
 
-use sea_orm::TransactionTrait;
 use secrecy::SecretString;
 
 use crate::domain::audit::{self, Event, Person};
@@ -146,7 +145,7 @@ pub enum Confirmed {
 /// Starts the account a registration link names, its address verified.
 pub async fn confirm_registration(state: &AppState, token: &str) -> AppResult<Confirmed> {
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let Some(pending) = links::redeem(&txn, Purpose::Register, token, now).await? else {
         return Ok(Confirmed::Invalid);
     };
@@ -275,10 +274,11 @@ pub struct PasswordChange<'a> {
 /// (but `keep_session`), and the owner is told by mail, in one transaction.
 pub async fn change_password(state: &AppState, change: PasswordChange<'_>) -> AppResult<()> {
     let hash = state.passwords.hash(change.password).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     apply_password(state, &txn, &change, hash).await?;
     txn.commit().await?;
     state.mailer.wake();
+    crate::domain::backchannel::wake();
     Ok(())
 }
 
@@ -336,7 +336,7 @@ pub async fn reset_password(
     lang: Lang,
 ) -> AppResult<Option<Option<String>>> {
     let hash = state.passwords.hash(password).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let Some(used) = links::redeem(&txn, Purpose::Reset, token, state.clock.now()).await? else {
         return Ok(None);
     };
@@ -354,6 +354,7 @@ pub async fn reset_password(
     apply_password(state, &txn, &change, hash).await?;
     txn.commit().await?;
     state.mailer.wake();
+    crate::domain::backchannel::wake();
     Ok(Some(used.return_to))
 }
 
@@ -410,7 +411,7 @@ pub async fn confirm_email_change(
     lang: Lang,
 ) -> AppResult<AddressChange> {
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let Some(change) = links::redeem(&txn, Purpose::EmailChange, token, now).await? else {
         return Ok(AddressChange::Invalid);
     };
@@ -448,6 +449,7 @@ pub async fn confirm_email_change(
     .await?;
     txn.commit().await?;
     state.mailer.wake();
+    crate::domain::backchannel::wake();
     let person = users::find(&state.db, &before.id)
         .await?
         .ok_or(AppError::NotFound)?;

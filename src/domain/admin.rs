@@ -126,7 +126,7 @@ impl Admin {
         allow_http: bool,
         now: i64,
     ) -> AppResult<(ClientSite, ClientCredentials)> {
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         let (site, creds) =
             clients::create(&txn, keys, name, redirect_uris, alg, allow_http, now).await?;
         let details = format!(
@@ -150,7 +150,7 @@ impl Admin {
         allow_http: bool,
         now: i64,
     ) -> AppResult<()> {
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         clients::update(&txn, client_id, name, redirect_uris, allow_http, now).await?;
         let uris: Vec<&str> = redirect_uris
             .iter()
@@ -174,7 +174,7 @@ impl Admin {
         client_id: &str,
         now: i64,
     ) -> AppResult<String> {
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         let secret = clients::rotate_secret(&txn, client_id, now).await?;
         self.audit(&txn, "client.rotate_secret", client_id, String::new(), now)
             .await?;
@@ -189,7 +189,7 @@ impl Admin {
         enabled: bool,
         now: i64,
     ) -> AppResult<()> {
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         clients::set_enabled(&txn, client_id, enabled, now).await?;
         let action = if enabled {
             "client.enable"
@@ -207,7 +207,7 @@ impl Admin {
         client_id: &str,
         now: i64,
     ) -> AppResult<()> {
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         let name = clients::find(&txn, client_id)
             .await?
             .map(|c| c.name)
@@ -224,6 +224,28 @@ impl Admin {
         Ok(txn.commit().await?)
     }
 
+    /// Sets (or clears) a client site's back-channel logout URI, audited
+    /// when it changes.
+    pub async fn set_client_backchannel_uri(
+        &self,
+        db: &impl TransactionTrait,
+        client_id: &str,
+        uri: Option<&str>,
+        now: i64,
+    ) -> AppResult<()> {
+        let txn = crate::db::begin_write(db).await?;
+        let before = clients::find(&txn, client_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if before.backchannel_logout_uri.as_deref() != uri {
+            clients::set_backchannel_uri(&txn, client_id, uri, now).await?;
+            let details = format!("back-channel logout URI {}", uri.unwrap_or("(none)"));
+            self.audit(&txn, "client.update", client_id, details, now)
+                .await?;
+        }
+        Ok(txn.commit().await?)
+    }
+
     /// Sets a client site's accent colour and, unless `logo` is `None`, its
     /// logo (`Some(None)` removes it).
     pub async fn set_client_branding(
@@ -234,7 +256,7 @@ impl Admin {
         logo: Option<Option<&crate::domain::branding::Logo>>,
         now: i64,
     ) -> AppResult<()> {
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         let before = clients::find(&txn, client_id)
             .await?
             .ok_or(AppError::NotFound)?;
@@ -271,7 +293,7 @@ impl Admin {
         email_verified: bool,
         now: i64,
     ) -> AppResult<user::Model> {
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         let user =
             crate::domain::users::create(&txn, passwords, account, is_admin, email_verified, now)
                 .await?;
@@ -295,7 +317,7 @@ impl Admin {
         lang: crate::i18n::Lang,
         now: i64,
     ) -> AppResult<u64> {
-        let txn = state.db.begin().await?;
+        let txn = crate::db::begin_write(&state.db).await?;
         let removed = crate::domain::mfa::reset(&txn, &person.id).await?;
         self.audit(
             &txn,
@@ -333,7 +355,7 @@ impl Admin {
         signer: &crate::domain::signing::Signer,
         now: i64,
     ) -> AppResult<Vec<String>> {
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         let retired = signer.rotate(&txn, now).await?;
         self.audit(&txn, "keys.rotate", "", retired.join(" "), now)
             .await?;
@@ -401,7 +423,7 @@ impl Admin {
         if disabled && self.user_id() == Some(target.id.as_str()) {
             return Err(AppError::bad_request("admin-not-yourself"));
         }
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         take_turns_on_admins(&txn).await?;
         user::Entity::update_many()
             .col_expr(user::Column::Disabled, Expr::value(disabled))
@@ -434,6 +456,7 @@ impl Admin {
         )
         .await?;
         sea_orm::TransactionSession::commit(txn).await?;
+        crate::domain::backchannel::wake();
         Ok(())
     }
 
@@ -447,7 +470,7 @@ impl Admin {
         now: i64,
     ) -> AppResult<()> {
         let target = self.target_user(db, user_id).await?;
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         take_turns_on_admins(&txn).await?;
         user::Entity::update_many()
             .col_expr(user::Column::IsAdmin, Expr::value(admin))

@@ -70,6 +70,7 @@ pub async fn sweep(
     // Expired mailed links: unconfirmed registrations go with them.
     crate::domain::links::sweep(db, now).await?;
     crate::mail::queue::sweep(db, now).await?;
+    crate::domain::backchannel::sweep(db, now).await?;
     crate::domain::audit::sweep(db, now - audit_retention_secs).await?;
     Ok(())
 }

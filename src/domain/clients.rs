@@ -208,7 +208,7 @@ pub async fn create(
         Some(s) => Some(keys.seal(&sealing_context(&client_id), s.as_bytes())?),
         None => None,
     };
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     client::ActiveModel {
         client_id: Set(client_id.clone()),
         name: Set(name.clone()),
@@ -217,6 +217,7 @@ pub async fn create(
         jwt_secret_enc: Set(jwt_secret_enc),
         enabled: Set(true),
         accent_color: Set(None),
+        backchannel_logout_uri: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -290,6 +291,8 @@ impl JoinedClient {
             jwt_secret_enc: self.jwt_secret_enc,
             enabled: self.enabled?,
             accent_color: self.accent_color,
+            // Not read on the token path that joins clients.
+            backchannel_logout_uri: None,
             created_at: self.created_at?,
             updated_at: self.updated_at?,
         })
@@ -403,7 +406,7 @@ pub async fn update(
     now: i64,
 ) -> AppResult<()> {
     let (name, uris) = validate_site(name, redirect_uris, allow_http).map_err(site_error)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let found = client::Entity::update_many()
         .col_expr(client::Column::Name, Expr::value(name))
         .col_expr(client::Column::UpdatedAt, Expr::value(now))
@@ -420,6 +423,36 @@ pub async fn update(
         .await?;
     insert_uris(&txn, client_id, &uris).await?;
     txn.commit().await?;
+    Ok(())
+}
+
+/// A back-channel logout URI as typed: empty is none; otherwise the rules
+/// of redirect URIs (absolute https, http only on loopback unless allowed,
+/// no fragment, no credentials).
+pub fn validate_backchannel_uri(raw: &str, allow_http: bool) -> Result<Option<String>, Msg> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    validate_redirect_uri(raw, allow_http).map(Some)
+}
+
+/// Sets (or, with `None`, clears) where a client site hears of ended sessions.
+pub async fn set_backchannel_uri(
+    db: &impl ConnectionTrait,
+    client_id: &str,
+    uri: Option<&str>,
+    now: i64,
+) -> Result<(), DbErr> {
+    client::Entity::update_many()
+        .col_expr(
+            client::Column::BackchannelLogoutUri,
+            Expr::value(uri.map(str::to_owned)),
+        )
+        .col_expr(client::Column::UpdatedAt, Expr::value(now))
+        .filter(client::Column::ClientId.eq(client_id))
+        .exec(db)
+        .await?;
     Ok(())
 }
 

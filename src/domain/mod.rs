@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod audit;
+pub mod backchannel;
 pub mod branding;
 pub mod cleanup;
 pub mod clients;

@@ -169,6 +169,8 @@ fn base64_json<T: Serialize + ?Sized>(value: &T) -> AppResult<String> {
 pub enum Typ {
     Access,
     Id,
+    /// A back-channel logout_token.
+    Logout,
 }
 
 impl Typ {
@@ -176,6 +178,7 @@ impl Typ {
         match self {
             Typ::Access => "at+jwt",
             Typ::Id => "JWT",
+            Typ::Logout => "logout+jwt",
         }
     }
 }

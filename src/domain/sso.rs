@@ -155,7 +155,7 @@ pub async fn end(
     ending: Ending<'_>,
     now: i64,
 ) -> Result<(), DbErr> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let ended = sso_session::Entity::update_many()
         .col_expr(sso_session::Column::EndedAt, Expr::value(now))
         .filter(sso_session::Column::Id.eq(id))
@@ -170,16 +170,26 @@ pub async fn end(
         .exec(&txn)
         .await?;
     if ended > 0 {
-        let person = match sso_session::Entity::find_by_id(id.to_owned())
+        let session = sso_session::Entity::find_by_id(id.to_owned())
             .one(&txn)
-            .await?
-        {
-            Some(session) => user::Entity::find_by_id(session.user_id).one(&txn).await?,
+            .await?;
+        let person = match &session {
+            Some(session) => {
+                user::Entity::find_by_id(session.user_id.clone())
+                    .one(&txn)
+                    .await?
+            }
             None => None,
         };
         record_ending(&txn, person.as_ref(), ending, 1, now).await?;
+        // A session past its expiry has nothing live left to refuse.
+        if session.is_some_and(|s| s.expires_at > now) {
+            crate::domain::backchannel::enqueue_session(&txn, id, now).await?;
+        }
     }
-    txn.commit().await
+    txn.commit().await?;
+    crate::domain::backchannel::wake();
+    Ok(())
 }
 
 async fn record_ending(
@@ -259,7 +269,7 @@ async fn end_all_but(
     ending: Ending<'_>,
     now: i64,
 ) -> Result<u64, DbErr> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let mut sessions = sso_session::Entity::update_many()
         .col_expr(sso_session::Column::EndedAt, Expr::value(now))
         .filter(sso_session::Column::UserId.eq(user_id))
@@ -272,15 +282,21 @@ async fn end_all_but(
         sessions = sessions.filter(sso_session::Column::Id.ne(keep));
         tokens = tokens.filter(refresh_token::Column::SsoSessionId.ne(keep));
     }
-    let ended = sessions.exec(&txn).await?.rows_affected;
+    // RETURNING: exactly the sessions this statement ended, for the notices.
+    let ended_now = sessions.exec_with_returning(&txn).await?;
+    let ended = ended_now.len() as u64;
     tokens.exec(&txn).await?;
     if ended > 0 {
         let person = user::Entity::find_by_id(user_id.to_owned())
             .one(&txn)
             .await?;
         record_ending(&txn, person.as_ref(), ending, ended, now).await?;
+        for session in ended_now.iter().filter(|s| s.expires_at > now) {
+            crate::domain::backchannel::enqueue_session(&txn, &session.id, now).await?;
+        }
     }
     txn.commit().await?;
+    crate::domain::backchannel::wake();
     Ok(ended)
 }
 

@@ -338,7 +338,7 @@ pub async fn start_family(
             None => supersede_after = i64::MAX,
         }
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     if txn.get_database_backend() == DbBackend::Postgres {
         txn.execute_raw(stmt(
             &txn,

@@ -15,6 +15,8 @@ pub struct Model {
     pub enabled: bool,
     /// `#rrggbb` for the buttons on the way to this site; `None`: the server's.
     pub accent_color: Option<String>,
+    /// Where the site hears that a session ended (OIDC Back-Channel Logout).
+    pub backchannel_logout_uri: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }

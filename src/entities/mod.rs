@@ -9,6 +9,7 @@ pub mod client_logo;
 pub mod client_redirect_uri;
 pub mod http_session;
 pub mod ip_throttle;
+pub mod logout_delivery;
 pub mod mail_outbox;
 pub mod mfa_factor;
 pub mod rate_limit;

@@ -39,6 +39,8 @@ pub async fn metadata(State(state): State<AppState>) -> Response {
         "authorization_response_iss_parameter_supported": true,
         "prompt_values_supported": ["none", "login"],
         "acr_values_supported": ["pwd", "mfa"],
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
     });
     cached(Json(body).into_response())
 }

@@ -316,6 +316,52 @@ async fn editing_rotating_disabling_and_deleting_a_client() {
         ]
     );
 
+    // The back-channel logout URI: set, refused when plain http, cleared.
+    let uris = "https://game.example/callback\nhttps://game.example/other";
+    let edit = |backchannel: &'static str| {
+        let path = format!("/admin/clients/{id}");
+        let app = &app;
+        async move {
+            post_form(
+                app,
+                &app.client,
+                &path,
+                &[
+                    ("name", "Game 2"),
+                    ("redirect_uris", uris),
+                    ("backchannel_logout_uri", backchannel),
+                ],
+            )
+            .await
+        }
+    };
+    let stored = || async {
+        pattmayne_auth::domain::clients::find(&app.state.db, &id)
+            .await
+            .unwrap()
+            .unwrap()
+            .backchannel_logout_uri
+    };
+    assert_eq!(edit("https://game.example/bc").await.status(), 303);
+    assert_eq!(stored().await.as_deref(), Some("https://game.example/bc"));
+    let refused = edit("http://game.example/bc").await;
+    assert_eq!(refused.status(), 422);
+    let page = refused.text().await.unwrap();
+    assert!(
+        page.contains("id=\"backchannel_logout_uri-error\""),
+        "the error is tied to its field"
+    );
+    assert_eq!(stored().await.as_deref(), Some("https://game.example/bc"));
+    let page = app
+        .get(&format!("/admin/clients/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("value=\"https://game.example/bc\""));
+    assert_eq!(edit("").await.status(), 303);
+    assert_eq!(stored().await, None);
+
     // Rotate: a confirmation page first, then a new secret shown once; the old one stops working.
     let confirm = app
         .get(&format!("/admin/clients/{id}/rotate-secret"))

@@ -58,10 +58,33 @@ async fn cli_creates_lists_rotates_and_deletes_client_sites() {
         "https://keys.example/cb",
         "--token-alg",
         "EdDSA",
+        "--backchannel-logout-uri",
+        "https://keys.example/backchannel-logout",
         "--json",
     ]);
     let creds2 = json(out);
     assert!(creds2.get("jwt_secret").is_none());
+    let keys_id = s(&creds2, "client_id");
+    let shown = json(run(&["client", "show", &keys_id, "--json"]));
+    assert_eq!(
+        shown["backchannel_logout_uri"],
+        "https://keys.example/backchannel-logout"
+    );
+    // Plain http to another host is refused; "" clears.
+    let refused = run(&[
+        "client",
+        "backchannel-logout",
+        &keys_id,
+        "http://keys.example/bc",
+    ]);
+    assert!(!refused.status.success());
+    assert!(
+        run(&["client", "backchannel-logout", &keys_id, ""])
+            .status
+            .success()
+    );
+    let shown = json(run(&["client", "show", &keys_id, "--json"]));
+    assert_eq!(shown["backchannel_logout_uri"], Value::Null);
     let bad = run(&[
         "client",
         "create",
@@ -108,6 +131,8 @@ async fn cli_creates_lists_rotates_and_deletes_client_sites() {
         [
             ("client.create", id.as_str()),
             ("client.create", s(&creds2, "client_id").as_str()),
+            ("client.update", keys_id.as_str()),
+            ("client.update", keys_id.as_str()),
             ("client.rotate_secret", id.as_str()),
             ("client.disable", id.as_str()),
             ("client.delete", id.as_str()),

@@ -8,6 +8,7 @@ mod abuse;
 mod accounts;
 mod admin;
 mod authorize;
+mod backchannel;
 mod browser;
 mod cli;
 mod client_auth;
