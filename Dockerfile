@@ -24,13 +24,18 @@ ENV CARGO_TERM_COLOR=never \
 
 # 1. Dependencies only, in their own layer: it is rebuilt when Cargo.toml or
 #    Cargo.lock change, not when the sources do. Stub crate roots stand in for
-#    the workspace's two crates (the server and migration/).
+#    the workspace's crates (the server and migration/, which the image
+#    builds; client/ and demo/, the client kit and its demo, which it does
+#    not, but Cargo must find every member of the workspace).
 COPY Cargo.toml Cargo.lock ./
 COPY migration/Cargo.toml migration/Cargo.toml
-RUN mkdir -p src migration/src \
+COPY client/Cargo.toml client/Cargo.toml
+COPY demo/Cargo.toml demo/Cargo.toml
+RUN mkdir -p src migration/src client/src demo/src \
     && echo 'fn main() {}' > src/main.rs \
-    && touch src/lib.rs migration/src/lib.rs \
-    && cargo build --release --locked \
+    && echo 'fn main() {}' > demo/src/main.rs \
+    && touch src/lib.rs migration/src/lib.rs client/src/lib.rs demo/src/lib.rs \
+    && cargo build --release --locked -p pattmayne-auth \
     && rm -rf src migration/src
 
 # 2. The real sources. templates/, static/ and locales/ are embedded into
@@ -43,7 +48,7 @@ COPY templates templates
 COPY static static
 COPY locales locales
 RUN touch src/main.rs src/lib.rs migration/src/lib.rs \
-    && cargo build --release --locked \
+    && cargo build --release --locked -p pattmayne-auth \
     && install -D -m 0755 target/release/pattmayne-auth /out/pattmayne-auth \
     && mkdir -p /out/data
 

@@ -183,13 +183,13 @@ async fn settle(
 ) -> Result<(), DbErr> {
     let error = match outcome {
         Ok(delivered) => {
-            logout_delivery::Entity::delete_by_id(row.id)
-                .exec(&state.db)
-                .await?;
             if delivered {
                 crate::metrics::inc(&state.metrics.logouts_sent);
                 tracing::info!(client_id = %row.client_id, sid = %row.sso_session_id, "back-channel logout delivered");
             }
+            logout_delivery::Entity::delete_by_id(row.id)
+                .exec(&state.db)
+                .await?;
             return Ok(());
         }
         Err(error) => error,

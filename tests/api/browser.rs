@@ -20,7 +20,7 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 /// ChromeDriver, and the browser profile it runs with (removed after it).
-struct Driver(Child, Option<crate::helpers::TempDir>);
+pub(crate) struct Driver(Child, Option<crate::helpers::TempDir>);
 
 impl Drop for Driver {
     fn drop(&mut self) {
@@ -31,7 +31,7 @@ impl Drop for Driver {
     }
 }
 
-fn browser_available() -> bool {
+pub(crate) fn browser_available() -> bool {
     let present =
         std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(CHROMEDRIVER).exists();
     if !present {
@@ -46,7 +46,7 @@ fn browser_available() -> bool {
     present
 }
 
-async fn start_browser() -> (Driver, Client) {
+pub(crate) async fn start_browser() -> (Driver, Client) {
     // Several crates enable rustls backends; pick one for the process.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -109,7 +109,7 @@ fn artifact_dir() -> PathBuf {
 
 /// Waits until the browser has navigated to `path` (clicks return before the
 /// next page has loaded).
-async fn wait_for_path(browser: &Client, path: &str) {
+pub(crate) async fn wait_for_path(browser: &Client, path: &str) {
     for _ in 0..100 {
         if browser.current_url().await.is_ok_and(|u| u.path() == path) {
             return;
@@ -123,7 +123,7 @@ async fn wait_for_path(browser: &Client, path: &str) {
 }
 
 /// Finds an element, waiting for it to appear.
-async fn find(browser: &Client, locator: Locator<'_>) -> fantoccini::elements::Element {
+pub(crate) async fn find(browser: &Client, locator: Locator<'_>) -> fantoccini::elements::Element {
     match browser
         .wait()
         .at_most(Duration::from_secs(10))
@@ -167,7 +167,7 @@ async fn sign_in(browser: &Client, base: &str, path: &str, username: &str) {
         .unwrap();
 }
 
-async fn click(browser: &Client, locator: Locator<'_>) {
+pub(crate) async fn click(browser: &Client, locator: Locator<'_>) {
     find(browser, locator).await.click().await.unwrap();
 }
 
@@ -179,7 +179,7 @@ async fn type_into(browser: &Client, id: &str, text: &str) {
         .unwrap();
 }
 
-async fn text_of(browser: &Client, id: &str) -> String {
+pub(crate) async fn text_of(browser: &Client, id: &str) -> String {
     find(browser, Locator::Id(id)).await.text().await.unwrap()
 }
 
@@ -318,7 +318,7 @@ const DESKTOP: Viewport = Viewport {
 };
 
 /// Keeps a screenshot of the page as `target/browser-artifacts/{name}.png`.
-async fn screenshot(browser: &Client, name: &str) {
+pub(crate) async fn screenshot(browser: &Client, name: &str) {
     let png = browser.screenshot().await.unwrap();
     assert!(
         png.starts_with(b"\x89PNG") && png.len() > 1000,
@@ -328,7 +328,7 @@ async fn screenshot(browser: &Client, name: &str) {
 }
 
 /// Replaces what a field holds.
-async fn fill(browser: &Client, id: &str, text: &str) {
+pub(crate) async fn fill(browser: &Client, id: &str, text: &str) {
     let field = find(browser, Locator::Id(id)).await;
     field.clear().await.unwrap();
     if !text.is_empty() {
@@ -336,7 +336,7 @@ async fn fill(browser: &Client, id: &str, text: &str) {
     }
 }
 
-async fn submit_login(browser: &Client) {
+pub(crate) async fn submit_login(browser: &Client) {
     click(
         browser,
         Locator::Css("form[action='/login'] button[type=submit]"),
@@ -356,7 +356,7 @@ async fn href_of(browser: &Client, css: &str) -> String {
 
 /// Waits until `id`'s text is `expected` (the page after a submit may
 /// still be loading).
-async fn wait_for_text(browser: &Client, id: &str, expected: &str) {
+pub(crate) async fn wait_for_text(browser: &Client, id: &str, expected: &str) {
     let mut last = String::new();
     for _ in 0..100 {
         if let Ok(element) = browser.find(Locator::Id(id)).await

@@ -282,8 +282,14 @@ pub async fn spawn_app_on(database_url: &str, pg: Option<TestDatabase>, extra: &
 /// A server whose public URL is `http://localhost:<its port>`: a domain
 /// name, as WebAuthn needs (passkeys); browsers treat it as secure.
 pub async fn spawn_app_on_localhost(extra: &[&str]) -> TestApp {
+    spawn_app_named(extra, "localhost").await
+}
+
+/// A server whose public URL (and so issuer) is `http://<host>:<its port>`,
+/// as client sites that reach it by that URL need.
+pub async fn spawn_app_named(extra: &[&str], host: &str) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
-    let public = format!("http://localhost:{}", listener.local_addr().unwrap().port());
+    let public = format!("http://{host}:{}", listener.local_addr().unwrap().port());
     let mut settings = vec!["--public-url", public.as_str()];
     settings.extend_from_slice(extra);
     let (database_url, pg) = fresh_database_url().await;
@@ -484,6 +490,17 @@ impl TestApp {
             "https://{}.example/callback",
             name.to_lowercase().replace(' ', "-")
         );
+        self.register_client_at(name, alg, &redirect_uri).await
+    }
+
+    /// Registers a client site with one redirect URI of the test's choosing.
+    pub async fn register_client_at(
+        &self,
+        name: &str,
+        alg: pattmayne_auth::domain::clients::TokenAlg,
+        redirect_uri: &str,
+    ) -> TestClient {
+        let redirect_uri = redirect_uri.to_owned();
         let (_, creds) = pattmayne_auth::domain::clients::create(
             &self.state.db,
             &self.state.keys,
@@ -697,4 +714,21 @@ pub fn s(v: &Value, key: &str) -> String {
         .as_str()
         .unwrap_or_else(|| panic!("{key} missing in {v}"))
         .to_owned()
+}
+
+/// Serves `router` on `listener` in the background until the returned
+/// sender is dropped (a client site, a receiver of the server's calls).
+pub fn serve_in_background(
+    listener: TcpListener,
+    router: axum::Router,
+) -> tokio::sync::oneshot::Sender<()> {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    stop
 }
