@@ -25,16 +25,23 @@ ENV CARGO_TERM_COLOR=never \
 # 1. Dependencies only, in their own layer: it is rebuilt when Cargo.toml or
 #    Cargo.lock change, not when the sources do. Stub crate roots stand in for
 #    the workspace's crates (the server and migration/, which the image
-#    builds; client/ and demo/, the client kit and its demo, which it does
-#    not, but Cargo must find every member of the workspace).
+#    builds; client/ and demo/, the client kit and its demo, and the two
+#    game sign-in examples under examples/, which it does not, but Cargo
+#    must find every member of the workspace).
 COPY Cargo.toml Cargo.lock ./
 COPY migration/Cargo.toml migration/Cargo.toml
 COPY client/Cargo.toml client/Cargo.toml
 COPY demo/Cargo.toml demo/Cargo.toml
+COPY examples/desktop-login/Cargo.toml examples/desktop-login/Cargo.toml
+COPY examples/device-login/Cargo.toml examples/device-login/Cargo.toml
 RUN mkdir -p src migration/src client/src demo/src \
+        examples/desktop-login/src examples/device-login/src \
     && echo 'fn main() {}' > src/main.rs \
     && echo 'fn main() {}' > demo/src/main.rs \
+    && echo 'fn main() {}' > examples/desktop-login/src/main.rs \
+    && echo 'fn main() {}' > examples/device-login/src/main.rs \
     && touch src/lib.rs migration/src/lib.rs client/src/lib.rs demo/src/lib.rs \
+        examples/desktop-login/src/lib.rs examples/device-login/src/lib.rs \
     && cargo build --release --locked -p pattmayne-auth \
     && rm -rf src migration/src
 

@@ -609,3 +609,40 @@ security-passkey-default-name = Passkey
 
 admin-client-backchannel = Back-Channel-Logout-URI (optional)
 admin-client-backchannel-hint = Wohin die Website sofort erfährt, dass die Anmeldung einer Person beendet wurde (OpenID Connect Back-Channel Logout): Ein signiertes logout_token wird dorthin gesendet.
+
+## Spiele und native Apps: öffentliche Clients, Geräteanmeldung
+
+admin-col-kind = Art
+admin-client-kind = Art des Clients
+admin-client-kind-public = öffentlich (ohne Secret)
+admin-client-kind-confidential = vertraulich (mit Secret)
+admin-client-kind-device = Geräteanmeldung
+admin-client-public = Öffentlicher Client: ein Desktop- oder Mobilspiel, das kein Secret geheim halten kann
+admin-client-public-hint = Er meldet sich nur mit seiner client_id und PKCE an. Seine Tokens werden mit den Schlüsseln des Servers signiert (RS256 oder EdDSA), und er darf Loopback- (http://127.0.0.1/…, jeder Port) und eigene Schema-Weiterleitungs-URIs (com.example.game:/callback) verwenden.
+admin-client-device = Geräteanmeldung: Konsolen, Fernseher und Spielserver ohne Browser
+admin-client-device-hint = Das Gerät zeigt einen kurzen Code, den die Person unter /device auf ihrem Telefon oder Computer bestätigt (RFC 8628). Ein solcher Client braucht keine Weiterleitungs-URI.
+admin-client-public-hs256 = Ein öffentlicher Client kann HS256 nicht verwenden: Er müsste das Signatur-Secret geheim halten. Wähle RS256 oder EdDSA.
+admin-client-public-no-secret = Ein öffentlicher Client hat kein Secret, das ersetzt werden könnte.
+admin-client-uri-localhost = { $uri } nennt localhost; eine native App sollte stattdessen auf http://127.0.0.1/… oder http://[::1]/… lauschen (RFC 8252 §8.3).
+admin-client-uri-private-scheme = { $uri } verwendet ein eigenes Schema, das nur ein öffentlicher Client (eine native App) registrieren darf.
+admin-created-public = Dies ist ein öffentlicher Client: Er hat kein Secret. Das Spiel braucht nur seine client_id.
+audit-security-device-approved = Ein Gerät mit einem Code angemeldet
+device-title = Ein Gerät anmelden
+device-enter-intro = Gib den Code ein, den deine Konsole, dein Fernseher oder dein Spiel anzeigt.
+device-code-label = Code
+device-code-hint = Acht Buchstaben, etwa BCDF-GHJK. Groß oder klein, mit oder ohne Bindestrich.
+device-continue = Weiter
+device-code-wrong = Dieser Code ist ungültig oder abgelaufen. Prüfe den Code auf deinem Gerät.
+device-code-gone = Dieser Code wurde gerade verwendet oder ist abgelaufen. Beginne auf deinem Gerät neu.
+device-suspended = Zu viele falsche Codes oder Passwörter kamen aus deinem Netzwerk. Du kannst es in { $wait } erneut versuchen.
+device-confirm-heading = Auf deinem Gerät bei { $site } anmelden?
+device-confirm-check = Prüfe, ob dies der Code ist, den dein Gerät anzeigt:
+device-confirm-as = Du wirst dort als { $username } angemeldet.
+device-confirm-warning = Fahre nur fort, wenn du dies auf einem eigenen Gerät begonnen hast. Niemand wird dich je nach diesem Code fragen.
+device-approve = Bei { $site } anmelden
+device-deny = Nein, das bin ich nicht
+device-approved-title = Dein Gerät ist angemeldet
+device-approved = { $site } auf deinem Gerät ist angemeldet. Du kannst jetzt dorthin zurückkehren.
+device-denied-title = Gerät nicht angemeldet
+device-denied = { $site } auf diesem Gerät wurde nicht angemeldet.
+device-go-to-account = Deine Geräte und Sitzungen

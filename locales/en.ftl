@@ -609,3 +609,40 @@ security-passkey-default-name = Passkey
 
 admin-client-backchannel = Back-channel logout URI (optional)
 admin-client-backchannel-hint = Where the site hears at once that a person's session ended (OpenID Connect Back-Channel Logout): a signed logout_token is POSTed there.
+
+## Games and native apps: public clients, device sign-in
+
+admin-col-kind = Kind
+admin-client-kind = Kind of client
+admin-client-kind-public = public (no secret)
+admin-client-kind-confidential = confidential (with a secret)
+admin-client-kind-device = device sign-in
+admin-client-public = Public client: a desktop or mobile game that cannot keep a secret
+admin-client-public-hint = It signs in with its client_id alone and PKCE. Its tokens are signed with the server's keys (RS256 or EdDSA), and it may use loopback (http://127.0.0.1/…, any port) and private-use (com.example.game:/callback) redirect URIs.
+admin-client-device = Device sign-in: consoles, TVs and game servers without a browser
+admin-client-device-hint = The device shows a short code that the player confirms at /device on their phone or computer (RFC 8628). Such a client needs no redirect URI.
+admin-client-public-hs256 = A public client cannot use HS256: it would have to keep the signing secret. Choose RS256 or EdDSA.
+admin-client-public-no-secret = A public client has no secret to replace.
+admin-client-uri-localhost = { $uri } names localhost; a native app should listen on http://127.0.0.1/… or http://[::1]/… instead (RFC 8252 §8.3).
+admin-client-uri-private-scheme = { $uri } uses a private-use scheme, which only a public client (a native app) may register.
+admin-created-public = This is a public client: it has no secret. The game needs only its client_id.
+audit-security-device-approved = Signed in a device with a code
+device-title = Sign in a device
+device-enter-intro = Enter the code your console, TV or game shows.
+device-code-label = Code
+device-code-hint = Eight letters, like BCDF-GHJK. Upper or lower case, with or without the dash.
+device-continue = Continue
+device-code-wrong = That code is not valid or has expired. Check the code on your device.
+device-code-gone = That code was just used or has expired. Start again on your device.
+device-suspended = Too many wrong codes or passwords came from your network. You can try again in { $wait }.
+device-confirm-heading = Sign in to { $site } on your device?
+device-confirm-check = Check that this is the code your device shows:
+device-confirm-as = You will be signed in as { $username } there.
+device-confirm-warning = Only continue if you started this on a device of your own. Nobody will ever ask you for this code.
+device-approve = Sign in to { $site }
+device-deny = No, this is not me
+device-approved-title = Your device is signed in
+device-approved = { $site } on your device is signed in. You can go back to it now.
+device-denied-title = Device not signed in
+device-denied = { $site } on that device was not signed in.
+device-go-to-account = Your devices and sessions

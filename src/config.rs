@@ -80,6 +80,16 @@ pub struct Settings {
     #[arg(long, env = "AUTH_REFRESH_GRACE_SECS", default_value_t = 20)]
     pub refresh_grace_secs: i64,
 
+    /// The longest a public client's (a game's) refresh token family lives,
+    /// within its session's expiry: a secret on a player's disk is easier
+    /// to steal than one on a site's server.
+    #[arg(long, env = "AUTH_PUBLIC_CLIENT_REFRESH_TTL_SECS", default_value_t = 7 * 24 * 3600)]
+    pub public_client_refresh_ttl_secs: i64,
+
+    /// The polling interval a device (RFC 8628) is told to keep, in seconds.
+    #[arg(long, env = "AUTH_DEVICE_POLL_INTERVAL_SECS", default_value_t = 5)]
+    pub device_poll_interval_secs: i64,
+
     /// Failed sign-ins from one IP address that suspend it...
     #[arg(long, env = "AUTH_LOGIN_MAX_FAILURES", default_value_t = 5)]
     pub login_max_failures: i64,
@@ -213,6 +223,8 @@ pub struct Config {
     pub access_token_ttl_secs: i64,
     pub session_ttl_secs: i64,
     pub refresh_grace_secs: i64,
+    pub public_client_refresh_ttl_secs: i64,
+    pub device_poll_interval_secs: i64,
     pub login_max_failures: i64,
     pub login_failure_window_secs: i64,
     pub ip_suspension_secs: i64,
@@ -349,6 +361,15 @@ impl Config {
         if !(0..=300).contains(&s.refresh_grace_secs) {
             return Err(invalid("AUTH_REFRESH_GRACE_SECS must be between 0 and 300"));
         }
+        positive(
+            "AUTH_PUBLIC_CLIENT_REFRESH_TTL_SECS",
+            s.public_client_refresh_ttl_secs,
+        )?;
+        if !(1..=60).contains(&s.device_poll_interval_secs) {
+            return Err(invalid(
+                "AUTH_DEVICE_POLL_INTERVAL_SECS must be between 1 and 60",
+            ));
+        }
         positive("AUTH_LOGIN_MAX_FAILURES", s.login_max_failures)?;
         positive(
             "AUTH_LOGIN_FAILURE_WINDOW_SECS",
@@ -409,6 +430,8 @@ impl Config {
                 access_token_ttl_secs: s.access_token_ttl_secs,
                 session_ttl_secs: s.session_ttl_secs,
                 refresh_grace_secs: s.refresh_grace_secs,
+                public_client_refresh_ttl_secs: s.public_client_refresh_ttl_secs,
+                device_poll_interval_secs: s.device_poll_interval_secs,
                 login_max_failures: s.login_max_failures,
                 login_failure_window_secs: s.login_failure_window_secs,
                 ip_suspension_secs: s.ip_suspension_secs,
@@ -465,6 +488,14 @@ impl Config {
             format!("AUTH_ACCESS_TOKEN_TTL_SECS={}", self.access_token_ttl_secs),
             format!("AUTH_SESSION_TTL_SECS={}", self.session_ttl_secs),
             format!("AUTH_REFRESH_GRACE_SECS={}", self.refresh_grace_secs),
+            format!(
+                "AUTH_PUBLIC_CLIENT_REFRESH_TTL_SECS={}",
+                self.public_client_refresh_ttl_secs
+            ),
+            format!(
+                "AUTH_DEVICE_POLL_INTERVAL_SECS={}",
+                self.device_poll_interval_secs
+            ),
             format!("AUTH_LOGIN_MAX_FAILURES={}", self.login_max_failures),
             format!(
                 "AUTH_LOGIN_FAILURE_WINDOW_SECS={}",

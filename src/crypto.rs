@@ -80,6 +80,7 @@ pub struct Keys {
     csrf: hmac::Key,
     device: hmac::Key,
     recovery: hmac::Key,
+    user_code: hmac::Key,
     sealing: aead::LessSafeKey,
 }
 
@@ -114,6 +115,7 @@ impl Keys {
             csrf: hmac::Key::new(hmac::HMAC_SHA256, &sub("csrf-cookie")),
             device: hmac::Key::new(hmac::HMAC_SHA256, &sub("device")),
             recovery: hmac::Key::new(hmac::HMAC_SHA256, &sub("recovery-code")),
+            user_code: hmac::Key::new(hmac::HMAC_SHA256, &sub("user-code-tag")),
             sealing,
         }
     }
@@ -161,6 +163,13 @@ impl Keys {
         ctx.update(b"\0");
         ctx.update(code.as_bytes());
         URL_SAFE_NO_PAD.encode(ctx.sign())
+    }
+
+    /// The stored form of a device grant's user code (RFC 8628): a keyed
+    /// hash, since a user code has only about 35 bits and a plain hash of
+    /// it would fall to a search the moment the database leaked.
+    pub fn user_code_tag(&self, code: &str) -> String {
+        URL_SAFE_NO_PAD.encode(hmac::sign(&self.user_code, code.as_bytes()))
     }
 
     /// Signs a device cookie payload.

@@ -20,6 +20,7 @@ pub struct Metrics {
     pub codes_issued: AtomicU64,
     pub tokens_from_code: AtomicU64,
     pub tokens_from_refresh: AtomicU64,
+    pub tokens_from_device_code: AtomicU64,
     pub refresh_reuse_detected: AtomicU64,
     pub client_auth_failures: AtomicU64,
     pub mails_sent: AtomicU64,
@@ -117,6 +118,10 @@ impl Metrics {
                     get(&self.tokens_from_code),
                 ),
                 ("{grant=\"refresh_token\"}", get(&self.tokens_from_refresh)),
+                (
+                    "{grant=\"device_code\"}",
+                    get(&self.tokens_from_device_code),
+                ),
             ],
         );
         family(

@@ -38,6 +38,9 @@ pub mod routes {
 
     pub const AUTHORIZE: &str = "/oauth2/authorize";
     pub const TOKEN: &str = "/oauth2/token";
+    pub const DEVICE_AUTHORIZATION: &str = "/oauth2/device_authorization";
+    /// Where a person confirms a device's user code (RFC 8628 §3.3).
+    pub const DEVICE: &str = "/device";
     pub const REVOKE: &str = "/oauth2/revoke";
     pub const INTROSPECT: &str = "/oauth2/introspect";
     pub const USERINFO: &str = "/oauth2/userinfo";
@@ -179,6 +182,7 @@ pub mod templates {
     pub const ADMIN_MAIL: &str = "admin/mail.html";
     /// A page that says one thing and offers ways on ("check your mail", …).
     pub const MESSAGE: &str = "message.html";
+    pub const DEVICE: &str = "device.html";
     pub const PASSWORD_FORGOT: &str = "password_forgot.html";
     pub const PASSWORD_RESET: &str = "password_reset.html";
     pub const ACCOUNT_PASSWORD: &str = "account_password.html";

@@ -67,6 +67,7 @@ const SOURCES: &[(&str, &str)] = &[
         include_str!("../templates/admin/mail.html"),
     ),
     ("message.html", include_str!("../templates/message.html")),
+    ("device.html", include_str!("../templates/device.html")),
     (
         "password_forgot.html",
         include_str!("../templates/password_forgot.html"),

@@ -13,6 +13,7 @@ mod m20261201_000003_branding;
 mod m20261201_000004_accounts_by_mail;
 mod m20261201_000005_second_factors;
 mod m20261201_000006_backchannel_logout;
+mod m20261202_000001_native_clients;
 
 /// Every migration of the product, in order.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000004_accounts_by_mail::Migration),
             Box::new(m20261201_000005_second_factors::Migration),
             Box::new(m20261201_000006_backchannel_logout::Migration),
+            Box::new(m20261202_000001_native_clients::Migration),
         ]
     }
 }

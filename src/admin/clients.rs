@@ -74,6 +74,10 @@ pub struct ClientForm {
     backchannel_logout_uri: String,
     logo: Option<Vec<u8>>,
     remove_logo: bool,
+    /// A public client (a game without a secret); only when adding one.
+    public: bool,
+    /// Allowed the device authorization grant; only when adding one.
+    device: bool,
     csrf_token: String,
 }
 
@@ -92,6 +96,10 @@ struct PlainClientForm {
     backchannel_logout_uri: String,
     #[serde(default)]
     remove_logo: Option<String>,
+    #[serde(default)]
+    public: Option<String>,
+    #[serde(default)]
+    device: Option<String>,
     #[serde(default)]
     csrf_token: String,
 }
@@ -112,6 +120,8 @@ impl FromRequest<AppState> for ClientForm {
                 backchannel_logout_uri: plain.backchannel_logout_uri,
                 logo: None,
                 remove_logo: plain.remove_logo.is_some_and(|v| !v.is_empty()),
+                public: plain.public.is_some_and(|v| !v.is_empty()),
+                device: plain.device.is_some_and(|v| !v.is_empty()),
                 csrf_token: plain.csrf_token,
             });
         }
@@ -145,11 +155,20 @@ impl ClientForm {
                 "accent_color" => form.accent_color = text,
                 "backchannel_logout_uri" => form.backchannel_logout_uri = text,
                 "remove_logo" => form.remove_logo = !text.is_empty(),
+                "public" => form.public = !text.is_empty(),
+                "device" => form.device = !text.is_empty(),
                 "csrf_token" => form.csrf_token = text,
                 _ => {}
             }
         }
         Ok(form)
+    }
+
+    fn kind(&self) -> clients::ClientKind {
+        clients::ClientKind {
+            public: self.public,
+            device: self.device,
+        }
     }
 
     fn uris(&self) -> Vec<String> {
@@ -292,13 +311,18 @@ pub async fn create(
         .map_err(|_| errors.form = Some(Msg::new("error-bad-request")))
         .ok();
     let allow_http = state.config.allow_http_redirect_uris;
-    if let Err(site) = clients::validate_site(&form.name, &form.uris(), allow_http) {
+    let kind = form.kind();
+    if let Err(site) = clients::validate_site(&form.name, &form.uris(), allow_http, kind) {
         errors.site = site;
+    }
+    if kind.public && alg == Some(TokenAlg::HS256) {
+        errors.form = Some(Msg::new("admin-client-public-hs256"));
     }
     let branding = check_branding(&form, allow_http, &mut errors);
     let (Some(alg), Some(branding), true) = (alg, branding, errors.is_empty()) else {
         let page = context! {
             algs => algs(), token_alg => form.token_alg, name => form.name,
+            public => form.public, device => form.device,
             redirect_uris => form.redirect_uris, accent_color => form.accent_color,
             backchannel_logout_uri => form.backchannel_logout_uri,
             errors => errors.page(&admin),
@@ -317,6 +341,7 @@ pub async fn create(
             &form.name,
             &form.uris(),
             alg,
+            kind,
             allow_http,
             now,
         )
@@ -399,8 +424,10 @@ fn env_file(issuer: &str, creds: &ClientCredentials, redirect_uris: &[String]) -
         format!("AUTH_TOKEN_URL={issuer}{}", routes::TOKEN),
         format!("AUTH_JWKS_URL={issuer}{}", routes::JWKS),
         format!("AUTH_CLIENT_ID={}", creds.client_id),
-        format!("AUTH_CLIENT_SECRET={}", creds.client_secret),
     ];
+    if let Some(secret) = &creds.client_secret {
+        lines.push(format!("AUTH_CLIENT_SECRET={secret}"));
+    }
     if let Some(jwt) = &creds.jwt_secret {
         lines.push(format!("AUTH_JWT_SECRET={jwt}"));
     }
@@ -462,10 +489,15 @@ pub async fn update(
     form: ClientForm,
 ) -> AppResult<Response> {
     admin.check(&form.csrf_token).await?;
-    site_or_404(&state, &id).await?;
+    let existing = site_or_404(&state, &id).await?;
+    // What kind of client it is was settled when it was added.
+    let kind = clients::ClientKind {
+        public: existing.public,
+        device: existing.device_grant,
+    };
     let mut errors = FormErrors::default();
     let allow_http = state.config.allow_http_redirect_uris;
-    if let Err(site) = clients::validate_site(&form.name, &form.uris(), allow_http) {
+    if let Err(site) = clients::validate_site(&form.name, &form.uris(), allow_http, kind) {
         errors.site = site;
     }
     let branding = check_branding(&form, allow_http, &mut errors);
@@ -535,7 +567,7 @@ pub async fn rotate(
         .await?;
     let creds = ClientCredentials {
         client_id: id.clone(),
-        client_secret: secret,
+        client_secret: Some(secret),
         jwt_secret: None,
     };
     let shown = OneTime {

@@ -53,12 +53,22 @@ pub enum ClientCommand {
     Create {
         #[arg(long)]
         name: String,
-        /// An exact redirect URI; repeat for several.
-        #[arg(long = "redirect-uri", required = true)]
+        /// A redirect URI; repeat for several. Matched exactly, but for a
+        /// public client's loopback URI without a port (any port matches).
+        #[arg(long = "redirect-uri", required_unless_present = "device")]
         redirect_uris: Vec<String>,
-        /// How access tokens for this site are signed.
-        #[arg(long, default_value = "HS256")]
-        token_alg: TokenAlg,
+        /// A public client: a desktop or mobile game that cannot keep a
+        /// secret (client_id and PKCE alone; RS256 or EdDSA only).
+        #[arg(long)]
+        public: bool,
+        /// Allow the device authorization grant (RFC 8628): consoles, TVs,
+        /// game servers without a browser.
+        #[arg(long)]
+        device: bool,
+        /// How access tokens for this site are signed: HS256 by default,
+        /// EdDSA for a public client (which cannot use HS256).
+        #[arg(long)]
+        token_alg: Option<TokenAlg>,
         #[command(flatten)]
         branding: BrandingArgs,
         /// Where the site hears that a session ended (OIDC Back-Channel
@@ -115,11 +125,18 @@ pub async fn run(
         ClientCommand::Create {
             name,
             redirect_uris,
+            public,
+            device,
             token_alg,
             branding,
             backchannel_logout_uri,
             json,
         } => {
+            let token_alg = token_alg.unwrap_or(if public {
+                TokenAlg::EdDSA
+            } else {
+                TokenAlg::HS256
+            });
             let (accent, logo) = branding.read()?;
             let backchannel = match &backchannel_logout_uri {
                 Some(raw) => {
@@ -136,6 +153,7 @@ pub async fn run(
                     &name,
                     &redirect_uris,
                     token_alg,
+                    clients::ClientKind { public, device },
                     config.allow_http_redirect_uris,
                     now,
                 )
@@ -156,7 +174,10 @@ pub async fn run(
             } else {
                 println!("created client site {:?}", site.name);
                 println!("client_id:     {}", creds.client_id);
-                println!("client_secret: {}", creds.client_secret);
+                match &creds.client_secret {
+                    Some(secret) => println!("client_secret: {secret}"),
+                    None => println!("client_secret: none (a public client)"),
+                }
                 if let Some(jwt) = &creds.jwt_secret {
                     println!("jwt_secret:    {jwt}");
                 }
@@ -241,6 +262,8 @@ pub async fn run(
                 println!("name:          {}", site.name);
                 println!("token_alg:     {}", site.token_alg);
                 println!("enabled:       {}", site.enabled);
+                println!("public:        {}", site.public);
+                println!("device grant:  {}", site.device_grant);
                 println!("created:       {}", format_utc(site.created_at));
                 println!("live tokens:   {live}");
                 if let Some(uri) = &backchannel {

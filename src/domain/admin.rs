@@ -123,16 +123,19 @@ impl Admin {
         name: &str,
         redirect_uris: &[String],
         alg: TokenAlg,
+        kind: clients::ClientKind,
         allow_http: bool,
         now: i64,
     ) -> AppResult<(ClientSite, ClientCredentials)> {
         let txn = crate::db::begin_write(db).await?;
         let (site, creds) =
-            clients::create(&txn, keys, name, redirect_uris, alg, allow_http, now).await?;
+            clients::create(&txn, keys, name, redirect_uris, alg, kind, allow_http, now).await?;
         let details = format!(
-            "name {:?}, {}, redirect URIs: {}",
+            "name {:?}, {}{}{}, redirect URIs: {}",
             site.name,
             site.token_alg,
+            if kind.public { ", public" } else { "" },
+            if kind.device { ", device grant" } else { "" },
             site.redirect_uris.join(" ")
         );
         self.audit(&txn, "client.create", &site.client_id, details, now)

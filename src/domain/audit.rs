@@ -36,13 +36,15 @@ pub enum Event {
     RecoveryCodeUsed,
     /// New recovery codes replaced the old ones.
     RecoveryCodesRenewed,
+    /// A device (a console, a TV) was signed in with a user code.
+    DeviceApproved,
 }
 
 /// The `action` prefix of security events (admin actions have their own).
 pub const SECURITY: &str = "security.";
 
 impl Event {
-    pub const ALL: [Event; 14] = [
+    pub const ALL: [Event; 15] = [
         Event::SignIn,
         Event::SignInFailed,
         Event::AddressSuspended,
@@ -57,6 +59,7 @@ impl Event {
         Event::FactorRemoved,
         Event::RecoveryCodeUsed,
         Event::RecoveryCodesRenewed,
+        Event::DeviceApproved,
     ];
 
     /// The `action` stored for it.
@@ -76,6 +79,7 @@ impl Event {
             Event::FactorRemoved => "security.factor_removed",
             Event::RecoveryCodeUsed => "security.recovery_code_used",
             Event::RecoveryCodesRenewed => "security.recovery_codes_renewed",
+            Event::DeviceApproved => "security.device_approved",
         }
     }
 }
@@ -107,6 +111,7 @@ pub fn describe(action: &str) -> &'static str {
         "security.factor_removed" => "audit-security-factor-removed",
         "security.recovery_code_used" => "audit-security-recovery-code-used",
         "security.recovery_codes_renewed" => "audit-security-recovery-codes-renewed",
+        "security.device_approved" => "audit-security-device-approved",
         "user.reset_mfa" => "audit-user-reset-mfa",
         "security.sign_in" => "audit-security-sign-in",
         "security.sign_in_failed" => "audit-security-sign-in-failed",

@@ -71,6 +71,7 @@ pub async fn sweep(
     crate::domain::links::sweep(db, now).await?;
     crate::mail::queue::sweep(db, now).await?;
     crate::domain::backchannel::sweep(db, now).await?;
+    crate::domain::device_grant::sweep(db, now).await?;
     crate::domain::audit::sweep(db, now - audit_retention_secs).await?;
     Ok(())
 }

@@ -60,11 +60,36 @@ impl FromStr for TokenAlg {
     }
 }
 
-/// The secrets of a client, shown once: at creation or rotation.
+/// What kind of client is registered, beyond a confidential web site.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ClientKind {
+    /// A public client (RFC 6749 §2.1): a desktop or mobile game that
+    /// cannot keep a secret. It authenticates with its `client_id` alone,
+    /// its tokens are signed with the server's keys (never HS256), it may
+    /// register private-use scheme redirect URIs, and its refresh tokens
+    /// live at most `AUTH_PUBLIC_CLIENT_REFRESH_TTL_SECS`.
+    pub public: bool,
+    /// Allowed the device authorization grant (RFC 8628): consoles, TVs,
+    /// headless game servers. Such a client needs no redirect URI.
+    pub device: bool,
+}
+
+impl ClientKind {
+    pub fn of(client: &client::Model) -> ClientKind {
+        ClientKind {
+            public: client.public,
+            device: client.device_grant,
+        }
+    }
+}
+
+/// The secrets of a client, shown once: at creation or rotation. A public
+/// client has none but its id.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct ClientCredentials {
     pub client_id: String,
-    pub client_secret: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jwt_secret: Option<String>,
 }
@@ -78,12 +103,44 @@ pub struct ClientSite {
     pub enabled: bool,
     pub created_at: i64,
     pub redirect_uris: Vec<String>,
+    pub public: bool,
+    pub device_grant: bool,
 }
 
 /// Checks a redirect URI for registration: an absolute https URL (http only
 /// on loopback, unless allowed), no fragment, no credentials, nothing that
 /// could make exact matching ambiguous.
 pub fn validate_redirect_uri(raw: &str, allow_http: bool) -> Result<String, Msg> {
+    validate_redirect_uri_for(raw, allow_http, ClientKind::default())
+}
+
+/// Whether `host` is a loopback IP literal, the only loopback a native
+/// app's redirect URI may name (RFC 8252 §8.3: `localhost` can be made to
+/// resolve elsewhere, and a listener on it may not be the app).
+fn loopback_literal(host: &str) -> bool {
+    matches!(host, "127.0.0.1" | "[::1]")
+}
+
+/// Whether `scheme` is a private-use URI scheme as RFC 8252 §7.1 has
+/// them: a reverse domain name the app owns (`com.example.game`).
+fn private_use_scheme(scheme: &str) -> bool {
+    scheme.contains('.')
+        && scheme.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
+/// [`validate_redirect_uri`] for a client of `kind`: a public client may
+/// also register a private-use scheme (`com.example.game:/callback`), and
+/// its loopback URIs must name an IP literal, not `localhost`.
+pub fn validate_redirect_uri_for(
+    raw: &str,
+    allow_http: bool,
+    kind: ClientKind,
+) -> Result<String, Msg> {
     let uri = raw.trim();
     if uri.is_empty() || uri.len() > REDIRECT_URI_MAX {
         return Err(Msg::new("admin-client-uri-length"));
@@ -100,18 +157,63 @@ pub fn validate_redirect_uri(raw: &str, allow_http: bool) -> Result<String, Msg>
         return Err(refuse("admin-client-uri-credentials"));
     }
     if !matches!(parsed.scheme(), "https" | "http") {
-        return Err(refuse("admin-client-uri-scheme"));
+        if kind.public && private_use_scheme(parsed.scheme()) {
+            return Ok(uri.to_owned());
+        }
+        return Err(refuse(if private_use_scheme(parsed.scheme()) {
+            "admin-client-uri-private-scheme"
+        } else {
+            "admin-client-uri-scheme"
+        }));
     }
     let Some(host) = parsed.host_str() else {
         return Err(refuse("admin-client-uri-no-host"));
     };
-    let loopback = matches!(host, "localhost" | "127.0.0.1" | "[::1]");
+    if kind.public && parsed.scheme() == "http" && host == "localhost" {
+        return Err(refuse("admin-client-uri-localhost"));
+    }
+    let loopback = host == "localhost" || loopback_literal(host);
     match parsed.scheme() {
         "https" => Ok(uri.to_owned()),
         "http" if loopback || allow_http => Ok(uri.to_owned()),
         "http" => Err(refuse("admin-client-uri-plain-http")),
         _ => Err(refuse("admin-client-uri-scheme")),
     }
+}
+
+/// Whether a redirect URI in an authorization request matches one that was
+/// registered: exactly, or (RFC 8252 §7.3) a loopback IP literal registered
+/// without a port matches that URI on any port, since a native app listens
+/// on whatever port the system gives it. Nothing else is loosened: not
+/// `localhost`, not the path or query, not a registered port.
+pub fn redirect_matches(registered: &str, requested: &str) -> bool {
+    if registered == requested {
+        return true;
+    }
+    let (Ok(reg), Ok(req)) = (url::Url::parse(registered), url::Url::parse(requested)) else {
+        return false;
+    };
+    let portless_loopback = reg.scheme() == "http"
+        && reg.host_str().is_some_and(loopback_literal)
+        && !has_explicit_port(registered);
+    portless_loopback
+        && req.scheme() == "http"
+        && req.host_str() == reg.host_str()
+        && req.port().is_some()
+        && req.path() == reg.path()
+        && req.query() == reg.query()
+        && req.fragment().is_none()
+        && req.username().is_empty()
+        && req.password().is_none()
+}
+
+/// Whether a URI as written names a port (`url` drops a default `:80`, so
+/// the parsed URL cannot tell `http://127.0.0.1:80/` from `http://127.0.0.1/`).
+fn has_explicit_port(uri: &str) -> bool {
+    let after_scheme = uri.split_once("://").map_or(uri, |(_, rest)| rest);
+    let authority = after_scheme.split(['/', '?']).next().unwrap_or_default();
+    let host_end = authority.rfind(']').unwrap_or(0);
+    authority[host_end..].contains(':')
 }
 
 /// Checks a client site's name.
@@ -153,18 +255,20 @@ pub fn validate_site(
     name: &str,
     redirect_uris: &[String],
     allow_http: bool,
+    kind: ClientKind,
 ) -> Result<(String, Vec<String>), SiteErrors> {
     let mut errors = SiteErrors::default();
     let name = validate_name(name).map_err(|m| errors.name = Some(m)).ok();
     let mut uris: Vec<String> = Vec::new();
     for raw in redirect_uris.iter().filter(|u| !u.trim().is_empty()) {
-        match validate_redirect_uri(raw, allow_http) {
+        match validate_redirect_uri_for(raw, allow_http, kind) {
             Ok(uri) if !uris.contains(&uri) => uris.push(uri),
             Ok(_) => {}
             Err(msg) => errors.redirect_uris.push(msg),
         }
     }
-    if uris.is_empty() && errors.redirect_uris.is_empty() {
+    // A device-grant client (a console) may have no browser to come back to.
+    if uris.is_empty() && errors.redirect_uris.is_empty() && !kind.device {
         errors
             .redirect_uris
             .push(Msg::new("admin-client-uris-missing"));
@@ -187,18 +291,37 @@ fn sealing_context(client_id: &str) -> String {
     format!("client-jwt-secret:{client_id}")
 }
 
+/// A random client id (128 bits, base64url) that does not begin with `-`,
+/// so that it can be given to the command line as it is (`client show ID`).
+fn new_client_id() -> Result<String, crate::crypto::CryptoError> {
+    loop {
+        let id = random_token_of(16)?;
+        if !id.starts_with('-') {
+            return Ok(id);
+        }
+    }
+}
+
 /// Registers a client site. Returns its credentials, which are not kept.
+#[allow(clippy::too_many_arguments)]
 pub async fn create(
     db: &impl TransactionTrait,
     keys: &Keys,
     name: &str,
     redirect_uris: &[String],
     alg: TokenAlg,
+    kind: ClientKind,
     allow_http: bool,
     now: i64,
 ) -> AppResult<(ClientSite, ClientCredentials)> {
-    let (name, uris) = validate_site(name, redirect_uris, allow_http).map_err(site_error)?;
-    let client_id = random_token_of(16)?;
+    if kind.public && alg == TokenAlg::HS256 {
+        // HS256 needs a secret shared with the client, which a public client cannot keep.
+        return Err(AppError::BadRequest(Msg::new("admin-client-public-hs256")));
+    }
+    let (name, uris) = validate_site(name, redirect_uris, allow_http, kind).map_err(site_error)?;
+    let client_id = new_client_id()?;
+    // A public client's stored hash is of a secret nobody is given: no
+    // presented secret can match it (and `judge` refuses any anyway).
     let client_secret = random_token()?;
     let jwt_secret = match alg {
         TokenAlg::HS256 => Some(random_token_of(48)?),
@@ -218,6 +341,8 @@ pub async fn create(
         enabled: Set(true),
         accent_color: Set(None),
         backchannel_logout_uri: Set(None),
+        public: Set(kind.public),
+        device_grant: Set(kind.device),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -232,12 +357,14 @@ pub async fn create(
         enabled: true,
         created_at: now,
         redirect_uris: uris,
+        public: kind.public,
+        device_grant: kind.device,
     };
     Ok((
         site,
         ClientCredentials {
             client_id,
-            client_secret,
+            client_secret: (!kind.public).then_some(client_secret),
             jwt_secret,
         },
     ))
@@ -272,13 +399,15 @@ pub(crate) struct JoinedClient {
     jwt_secret_enc: Option<String>,
     enabled: Option<bool>,
     accent_color: Option<String>,
+    public: Option<bool>,
+    device_grant: Option<bool>,
     created_at: Option<i64>,
     updated_at: Option<i64>,
 }
 
 /// The columns of [`JoinedClient`], from `clients c`.
 pub(crate) const JOINED_CLIENT_COLUMNS: &str = "c.client_id, c.name, c.secret_hash, c.token_alg, \
-    c.jwt_secret_enc, c.enabled, c.accent_color, c.created_at, c.updated_at";
+    c.jwt_secret_enc, c.enabled, c.accent_color, c.public, c.device_grant, c.created_at, c.updated_at";
 
 impl JoinedClient {
     /// The client, if the join found one.
@@ -293,6 +422,8 @@ impl JoinedClient {
             accent_color: self.accent_color,
             // Not read on the token path that joins clients.
             backchannel_logout_uri: None,
+            public: self.public?,
+            device_grant: self.device_grant?,
             created_at: self.created_at?,
             updated_at: self.updated_at?,
         })
@@ -335,6 +466,8 @@ pub async fn site(db: &impl ConnectionTrait, client_id: &str) -> Result<Option<C
         enabled: c.enabled,
         created_at: c.created_at,
         redirect_uris,
+        public: c.public,
+        device_grant: c.device_grant,
     }))
 }
 
@@ -361,6 +494,8 @@ pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<ClientSite>, DbErr> {
             token_alg: c.token_alg,
             enabled: c.enabled,
             created_at: c.created_at,
+            public: c.public,
+            device_grant: c.device_grant,
         })
         .collect())
 }
@@ -405,8 +540,12 @@ pub async fn update(
     allow_http: bool,
     now: i64,
 ) -> AppResult<()> {
-    let (name, uris) = validate_site(name, redirect_uris, allow_http).map_err(site_error)?;
     let txn = crate::db::begin_write(db).await?;
+    let Some(existing) = find(&txn, client_id).await? else {
+        return Err(AppError::NotFound);
+    };
+    let kind = ClientKind::of(&existing);
+    let (name, uris) = validate_site(name, redirect_uris, allow_http, kind).map_err(site_error)?;
     let found = client::Entity::update_many()
         .col_expr(client::Column::Name, Expr::value(name))
         .col_expr(client::Column::UpdatedAt, Expr::value(now))
@@ -475,7 +614,8 @@ pub async fn set_accent(
     Ok(())
 }
 
-/// Replaces the client secret; the old one stops working at once.
+/// Replaces the client secret; the old one stops working at once. A
+/// public client has no secret to replace.
 pub async fn rotate_secret(
     db: &impl ConnectionTrait,
     client_id: &str,
@@ -486,11 +626,15 @@ pub async fn rotate_secret(
         .col_expr(client::Column::SecretHash, Expr::value(hash_token(&secret)))
         .col_expr(client::Column::UpdatedAt, Expr::value(now))
         .filter(client::Column::ClientId.eq(client_id))
+        .filter(client::Column::Public.eq(false))
         .exec(db)
         .await?
         .rows_affected;
     if found == 0 {
-        return Err(AppError::NotFound);
+        return Err(match find(db, client_id).await? {
+            Some(_) => AppError::BadRequest(Msg::new("admin-client-public-no-secret")),
+            None => AppError::NotFound,
+        });
     }
     Ok(secret)
 }
@@ -574,6 +718,67 @@ mod tests {
         ] {
             assert!(validate_redirect_uri(bad, true).is_err(), "{bad} accepted");
         }
+    }
+
+    #[test]
+    fn native_redirect_uris() {
+        let public = ClientKind {
+            public: true,
+            device: false,
+        };
+        let web = ClientKind::default();
+        assert!(validate_redirect_uri_for("com.example.game:/callback", false, public).is_ok());
+        assert!(validate_redirect_uri_for("com.example.game:/callback", false, web).is_err());
+        assert!(validate_redirect_uri_for("http://127.0.0.1/callback", false, public).is_ok());
+        assert!(validate_redirect_uri_for("http://[::1]/callback", false, public).is_ok());
+        assert!(validate_redirect_uri_for("http://localhost/callback", false, public).is_err());
+        for bad in [
+            "javascript:alert(1)",
+            "data:text/html,x",
+            "file:///etc/passwd",
+            "game:/cb",
+            ".bad:/cb",
+        ] {
+            assert!(
+                validate_redirect_uri_for(bad, true, public).is_err(),
+                "{bad} accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn loopback_matches_any_port_and_nothing_else() {
+        let reg = "http://127.0.0.1/callback";
+        assert!(redirect_matches(reg, "http://127.0.0.1:49152/callback"));
+        assert!(redirect_matches(reg, reg));
+        assert!(redirect_matches("http://[::1]/cb", "http://[::1]:5000/cb"));
+        assert!(!redirect_matches(reg, "http://127.0.0.2:49152/callback"));
+        assert!(!redirect_matches(reg, "http://localhost:49152/callback"));
+        assert!(!redirect_matches(reg, "http://127.0.0.1:49152/callback/x"));
+        assert!(!redirect_matches(
+            reg,
+            "http://127.0.0.1:49152/callback?x=1"
+        ));
+        assert!(!redirect_matches(reg, "https://127.0.0.1:49152/callback"));
+        assert!(!redirect_matches(reg, "http://u@127.0.0.1:49152/callback"));
+        // A registered port is matched exactly, even the default one.
+        assert!(!redirect_matches(
+            "http://127.0.0.1:8000/cb",
+            "http://127.0.0.1:8001/cb"
+        ));
+        assert!(!redirect_matches(
+            "http://127.0.0.1:80/cb",
+            "http://127.0.0.1:81/cb"
+        ));
+        // localhost is never loosened.
+        assert!(!redirect_matches(
+            "http://localhost/cb",
+            "http://localhost:5000/cb"
+        ));
+        assert!(!redirect_matches(
+            "https://app.example/cb",
+            "https://app.example:444/cb"
+        ));
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod backchannel;
 pub mod branding;
 pub mod cleanup;
 pub mod clients;
+pub mod device_grant;
 pub mod links;
 pub mod mfa;
 pub mod passkeys;

@@ -57,12 +57,51 @@ pub async fn start(
     proof: Proof,
     now: i64,
 ) -> Result<sso_session::Model, DbErr> {
+    let start = SessionStart {
+        user_id,
+        ttl_secs,
+        ip,
+        user_agent,
+        amr: proof.amr(),
+        authenticated_at: now,
+    };
+    start_as(db, start, now).await
+}
+
+/// A session to start, proven as another was: a device signed in from a
+/// browser's session (`domain::device_grant`).
+#[derive(Debug, Clone)]
+pub struct SessionStart<'a> {
+    pub user_id: &'a str,
+    pub ttl_secs: i64,
+    pub ip: Option<String>,
+    pub user_agent: Option<&'a str>,
+    /// RFC 8176 `amr` values, space-separated.
+    pub amr: &'a str,
+    /// When the person last proved who they are.
+    pub authenticated_at: i64,
+}
+
+/// Starts the session `start` describes.
+pub async fn start_as(
+    db: &impl ConnectionTrait,
+    start: SessionStart<'_>,
+    now: i64,
+) -> Result<sso_session::Model, DbErr> {
+    let SessionStart {
+        user_id,
+        ttl_secs,
+        ip,
+        user_agent,
+        amr,
+        authenticated_at,
+    } = start;
     sso_session::ActiveModel {
         id: Set(crate::crypto::random_id()),
         user_id: Set(user_id.to_owned()),
         created_at: Set(now),
-        authenticated_at: Set(now),
-        amr: Set(proof.amr().to_owned()),
+        authenticated_at: Set(authenticated_at),
+        amr: Set(amr.to_owned()),
         expires_at: Set(now + ttl_secs),
         ended_at: Set(None),
         ip: Set(ip),

@@ -161,6 +161,37 @@ pub async fn consume_code(
     }
 }
 
+/// Who a new token family is for, and where it comes from.
+#[derive(Debug, Clone, Copy)]
+pub struct FamilyFor<'a> {
+    pub client_id: &'a str,
+    pub user_id: &'a str,
+    pub sso_session_id: &'a str,
+    pub scope: &'a str,
+    /// The authorization code it is exchanged for, linked to the family so
+    /// that a replay of the code revokes it (`None`: a device code, which
+    /// is burnt by its own row).
+    pub code_hash: Option<&'a str>,
+    /// The latest the family may expire: a public client's cap
+    /// (`AUTH_PUBLIC_CLIENT_REFRESH_TTL_SECS`), `i64::MAX` for none. The
+    /// session's expiry bounds it always.
+    pub expires_by: i64,
+}
+
+impl<'a> FamilyFor<'a> {
+    /// The family an authorization code gives.
+    pub fn code(code: &'a authorization_code::Model, expires_by: i64) -> Self {
+        FamilyFor {
+            client_id: &code.client_id,
+            user_id: &code.user_id,
+            sso_session_id: &code.sso_session_id,
+            scope: &code.scope,
+            code_hash: Some(&code.code_hash),
+            expires_by,
+        }
+    }
+}
+
 /// A refresh token just issued.
 #[derive(Debug, Clone)]
 pub struct IssuedRefresh {
@@ -236,7 +267,7 @@ struct StartedFamily {
 async fn upsert_family(
     db: &impl ConnectionTrait,
     keys: &Keys,
-    code: &authorization_code::Model,
+    code: FamilyFor<'_>,
     family_id: &str,
     join_after: i64,
     now: i64,
@@ -248,7 +279,8 @@ async fn upsert_family(
     let sql = format!(
         "INSERT INTO refresh_tokens \
            (family_id, token_hash, user_id, client_id, sso_session_id, scope, created_at, expires_at, generation) \
-         SELECT $1, $2, s.user_id, $3, s.id, $4, $5, s.expires_at, 0 FROM sso_sessions s \
+         SELECT $1, $2, s.user_id, $3, s.id, $4, $5, \
+           CASE WHEN s.expires_at < $10 THEN s.expires_at ELSE $10 END, 0 FROM sso_sessions s \
          WHERE s.id = $6 AND s.user_id = $7 AND s.ended_at IS NULL AND s.expires_at > $5{lock} \
          ON CONFLICT (sso_session_id, client_id) WHERE revoked_at IS NULL \
          DO UPDATE SET generation = refresh_tokens.generation WHERE {} \
@@ -258,13 +290,14 @@ async fn upsert_family(
     let values = vec![
         family_id.into(),
         hash_token(&first_token(keys, family_id)).into(),
-        code.client_id.as_str().into(),
-        code.scope.as_str().into(),
+        code.client_id.into(),
+        code.scope.into(),
         now.into(),
-        code.sso_session_id.as_str().into(),
-        code.user_id.as_str().into(),
+        code.sso_session_id.into(),
+        code.user_id.into(),
         join_after.into(),
         INLINE_WALK.into(),
+        code.expires_by.into(),
     ];
     Ok(StartedFamily::find_by_statement(stmt(db, &sql, values))
         .all(db)
@@ -277,7 +310,7 @@ async fn upsert_family(
 /// joined (see [`joinable`]).
 async fn supersede(
     db: &impl ConnectionTrait,
-    code: &authorization_code::Model,
+    code: FamilyFor<'_>,
     join_after: i64,
     now: i64,
 ) -> Result<(), DbErr> {
@@ -288,9 +321,9 @@ async fn supersede(
     );
     let values = vec![
         now.into(),
-        code.sso_session_id.as_str().into(),
-        code.client_id.as_str().into(),
-        code.scope.as_str().into(),
+        code.sso_session_id.into(),
+        code.client_id.into(),
+        code.scope.into(),
         join_after.into(),
         INLINE_WALK.into(),
     ];
@@ -319,7 +352,7 @@ async fn supersede(
 pub async fn start_family(
     db: &(impl ConnectionTrait + TransactionTrait),
     keys: &Keys,
-    code: &authorization_code::Model,
+    code: FamilyFor<'_>,
     grace_secs: i64,
     now: i64,
 ) -> Result<Result<IssuedRefresh, GrantError>, DbErr> {
@@ -343,7 +376,7 @@ pub async fn start_family(
         txn.execute_raw(stmt(
             &txn,
             "SELECT 1 FROM sso_sessions WHERE id = $1 FOR UPDATE",
-            vec![code.sso_session_id.as_str().into()],
+            vec![code.sso_session_id.into()],
         ))
         .await?;
     }
@@ -362,24 +395,26 @@ pub async fn start_family(
 /// Links the code to the family it gave (so a replay revokes it).
 async fn finish_start(
     db: &impl ConnectionTrait,
-    code: &authorization_code::Model,
+    code: FamilyFor<'_>,
     row: StartedFamily,
     token: String,
 ) -> Result<IssuedRefresh, DbErr> {
-    authorization_code::Entity::update_many()
-        .col_expr(
-            authorization_code::Column::FamilyId,
-            Expr::value(row.family_id.as_str()),
-        )
-        .filter(authorization_code::Column::CodeHash.eq(code.code_hash.as_str()))
-        .exec(db)
-        .await?;
+    if let Some(code_hash) = code.code_hash {
+        authorization_code::Entity::update_many()
+            .col_expr(
+                authorization_code::Column::FamilyId,
+                Expr::value(row.family_id.as_str()),
+            )
+            .filter(authorization_code::Column::CodeHash.eq(code_hash))
+            .exec(db)
+            .await?;
+    }
     Ok(IssuedRefresh {
         token,
         family_id: row.family_id,
-        user_id: code.user_id.clone(),
-        sso_session_id: code.sso_session_id.clone(),
-        scope: code.scope.clone(),
+        user_id: code.user_id.to_owned(),
+        sso_session_id: code.sso_session_id.to_owned(),
+        scope: code.scope.to_owned(),
         expires_at: row.expires_at,
     })
 }

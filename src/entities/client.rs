@@ -17,6 +17,11 @@ pub struct Model {
     pub accent_color: Option<String>,
     /// Where the site hears that a session ended (OIDC Back-Channel Logout).
     pub backchannel_logout_uri: Option<String>,
+    /// A public client (a desktop or mobile game): no secret, `client_id`
+    /// alone at the token endpoint, PKCE and asymmetric signing always.
+    pub public: bool,
+    /// Allowed the device authorization grant (RFC 8628).
+    pub device_grant: bool,
     pub created_at: i64,
     pub updated_at: i64,
 }

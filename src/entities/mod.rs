@@ -7,6 +7,7 @@ pub mod authorization_code;
 pub mod client;
 pub mod client_logo;
 pub mod client_redirect_uri;
+pub mod device_code;
 pub mod http_session;
 pub mod ip_throttle;
 pub mod logout_delivery;

@@ -328,6 +328,13 @@ impl OAuthError {
         Self::new(StatusCode::BAD_REQUEST, "unauthorized_client", description)
     }
 
+    /// A device authorization grant's answer while it waits (RFC 8628
+    /// §3.5): `authorization_pending`, `slow_down`, `access_denied` or
+    /// `expired_token`, all 400.
+    pub fn device(code: &'static str, description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, description)
+    }
+
     pub fn unsupported_grant_type(description: impl Into<String>) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,

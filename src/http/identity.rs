@@ -120,6 +120,11 @@ impl FromRequestParts<AppState> for CurrentUser {
 }
 
 impl CurrentUser {
+    /// The visitor this person is, for what takes any visitor.
+    pub fn visitor(&self) -> &Visitor {
+        &self.visitor
+    }
+
     /// See [`Visitor::page`].
     pub async fn page(&self, page: Value) -> AppResult<Value> {
         self.visitor.page(true, page).await

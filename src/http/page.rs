@@ -123,8 +123,9 @@ pub async fn client_site_of(state: &AppState, next: Option<&str>) -> Option<Clie
     let registered = clients::redirect_uris(&state.db, &client_id).await.ok()?;
     let back_url = registered
         .iter()
-        .find(|uri| **uri == redirect_uri)
-        .and_then(|uri| url::Url::parse(uri).ok())
+        .any(|uri| clients::redirect_matches(uri, &redirect_uri))
+        .then(|| url::Url::parse(&redirect_uri).ok())
+        .flatten()
         .map(|mut back| {
             {
                 let mut query = back.query_pairs_mut();

@@ -324,7 +324,8 @@ impl Endpoint<OAuthRequest> for AuthorizeEndpoint {
     }
 }
 
-/// Client sites from the database; redirect URIs match exactly, as registered.
+/// Client sites from the database; redirect URIs match as registered
+/// (exactly, but for a native app's loopback port: `clients::redirect_matches`).
 struct DbRegistrar {
     db: DatabaseConnection,
     shared: Shared,
@@ -355,7 +356,10 @@ impl Registrar for DbRegistrar {
                 return Err(RegistrarError::PrimitiveError);
             }
         };
-        if !uris.iter().any(|uri| uri == requested.as_str()) {
+        if !uris
+            .iter()
+            .any(|uri| clients::redirect_matches(uri, requested.as_str()))
+        {
             return Err(RegistrarError::Unspecified);
         }
         Ok(BoundClient {

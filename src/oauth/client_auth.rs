@@ -1,6 +1,8 @@
 //! Client authentication at the API (RFC 6749 §2.3.1): HTTP Basic
 //! (`client_secret_basic`) or `client_id` + `client_secret` in the body
-//! (`client_secret_post`), never both.
+//! (`client_secret_post`), never both. A public client (a game, RFC 8252)
+//! sends its `client_id` alone (`none`); a secret presented for one is
+//! refused, since whoever sends one has mistaken the client for another.
 //!
 //! A client site's backend shares no fate with its visitors: an address
 //! suspended for failed sign-ins is not refused here, and failed client
@@ -85,10 +87,10 @@ impl FromRequest<AppState> for AuthenticatedClient {
     }
 }
 
-/// Client credentials as presented.
+/// Client credentials as presented: no secret for a public client.
 pub struct Credentials {
     pub client_id: String,
-    pub secret: String,
+    pub secret: Option<String>,
 }
 
 fn percent_decode(s: &str) -> Option<String> {
@@ -124,7 +126,10 @@ fn basic(headers: &HeaderMap) -> Result<Option<Credentials>, OAuthError> {
     let (id, secret) = raw.split_once(':').ok_or_else(OAuthError::invalid_client)?;
     match (percent_decode(id), percent_decode(secret)) {
         (Some(client_id), Some(secret)) if !client_id.contains('\0') && !secret.contains('\0') => {
-            Ok(Some(Credentials { client_id, secret }))
+            Ok(Some(Credentials {
+                client_id,
+                secret: Some(secret),
+            }))
         }
         _ => Err(OAuthError::invalid_client()),
     }
@@ -148,11 +153,19 @@ pub fn credentials(headers: &HeaderMap, params: &Params) -> Result<Credentials, 
         (None, Some(secret)) => match params.get("client_id") {
             Some(id) => Ok(Credentials {
                 client_id: id.to_owned(),
-                secret: secret.to_owned(),
+                secret: Some(secret.to_owned()),
             }),
             None => Err(OAuthError::invalid_client()),
         },
-        (None, None) => Err(OAuthError::invalid_client()),
+        // A public client's `client_id` alone (RFC 6749 §2.3, `none`):
+        // whether the client is public is decided by `judge`.
+        (None, None) => match params.get("client_id") {
+            Some(id) => Ok(Credentials {
+                client_id: id.to_owned(),
+                secret: None,
+            }),
+            None => Err(OAuthError::invalid_client()),
+        },
     }
 }
 
@@ -173,7 +186,8 @@ pub async fn authenticate(
 }
 
 /// The decision on credentials, given the client their id names (if any):
-/// anything but an enabled client with the right secret is refused.
+/// anything but an enabled confidential client with the right secret, or
+/// an enabled public client with no secret, is refused.
 pub fn judge(
     state: &AppState,
     ip: &str,
@@ -185,12 +199,17 @@ pub fn judge(
         Err(err) if err.code == "invalid_client" => return Err(failed(state, ip, None)),
         Err(err) => return Err(err),
     };
-    match client {
-        Some(client) if client.enabled && clients::secret_matches(&client, &credentials.secret) => {
-            Ok(client)
-        }
-        _ => Err(failed(state, ip, Some(&credentials.client_id))),
-    }
+    let proven = client.filter(|client| {
+        client.enabled
+            && match (&credentials.secret, client.public) {
+                (Some(secret), false) => clients::secret_matches(client, secret),
+                (None, true) => true,
+                // A public client has no secret to present; a confidential
+                // one must present its own.
+                (Some(_), true) | (None, false) => false,
+            }
+    });
+    proven.ok_or_else(|| failed(state, ip, Some(&credentials.client_id)))
 }
 
 fn failed(state: &AppState, ip: &str, client_id: Option<&str>) -> OAuthError {

@@ -3,6 +3,7 @@
 
 pub mod authorize;
 pub mod client_auth;
+pub mod device;
 pub mod discovery;
 pub mod params;
 pub mod revoke;
@@ -25,6 +26,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route(routes::AUTHORIZE, get(authorize::authorize))
         .route(routes::TOKEN, post(token::token))
+        .route(
+            routes::DEVICE_AUTHORIZATION,
+            post(device::device_authorization),
+        )
         .route(routes::REVOKE, post(revoke::revoke))
         .route(routes::BACKCHANNEL_LOGOUT, post(revoke::backchannel_logout))
         .route(

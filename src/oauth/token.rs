@@ -15,6 +15,7 @@ use sea_orm::DbBackend;
 use serde::Serialize;
 
 use crate::domain::clients::TokenAlg;
+use crate::domain::device_grant::{self, Poll};
 use crate::domain::signing::{AccessClaims, Typ};
 use crate::domain::sso;
 use crate::domain::tokens::{self, GrantError, IssuedRefresh, Rotated};
@@ -66,6 +67,9 @@ struct IdClaims<'a> {
     email_verified: Option<bool>,
 }
 
+/// The device authorization grant's `grant_type` (RFC 8628 §3.4).
+pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
 /// The `acr` of a sign-in with more than one factor: what a client site
 /// asks for with `acr_values=mfa`.
 pub const ACR_MFA: &str = "mfa";
@@ -86,6 +90,7 @@ async fn grant(state: &AppState, call: &ApiCall) -> Result<TokenResponse, OAuthE
     match params.require("grant_type")? {
         "authorization_code" => exchange_code(state, &client, params).await,
         "refresh_token" => refresh(state, &client, params).await,
+        DEVICE_CODE_GRANT => redeem_device_code(state, &client, params).await,
         other => Err(OAuthError::unsupported_grant_type(format!(
             "grant_type {other} is not supported"
         ))),
@@ -107,7 +112,10 @@ async fn refresh_in_one_statement(
     {
         return None;
     }
-    let credentials = credentials(&call.headers, params).ok()?;
+    // A public client has no secret for the statement to check: the general path.
+    let credentials = credentials(&call.headers, params)
+        .ok()
+        .filter(|c| c.secret.is_some())?;
     let presented = tokens::Presented::parse(&state.keys, params.get("refresh_token")?)?;
     Some(batched_refresh(state, ip, params, credentials, presented).await)
 }
@@ -121,7 +129,8 @@ async fn batched_refresh(
     presented: tokens::Presented<'_>,
 ) -> Result<TokenResponse, OAuthError> {
     let now = state.clock.now();
-    let ask = tokens::Ask::new(&credentials.client_id, &credentials.secret, &presented, now);
+    let secret = credentials.secret.as_deref().unwrap_or_default();
+    let ask = tokens::Ask::new(&credentials.client_id, secret, &presented, now);
     let found = state.rotations.claim(&state.db, ask).await?;
     let client = judge(state, ip, Ok(credentials), found.client)?;
     let grace = state.config.refresh_grace_secs;
@@ -182,7 +191,7 @@ async fn exchange_code(
     let issued = tokens::start_family(
         &state.db,
         &state.keys,
-        &row,
+        tokens::FamilyFor::code(&row, family_cap(state, client, now)),
         state.config.refresh_grace_secs,
         now,
     )
@@ -191,6 +200,92 @@ async fn exchange_code(
     inc(&state.metrics.tokens_from_code);
     let id_token = IdTokenContext {
         nonce: row.nonce.as_deref(),
+        auth_time: session.authenticated_at,
+        amr: &session.amr,
+    };
+    let subject = Subject {
+        id: &person.id,
+        username: &person.username,
+        email: Some(&person.email),
+        email_verified: person.email_verified,
+    };
+    respond(state, client, subject, issued, None, Some(id_token), now).await
+}
+
+/// A device's poll (RFC 8628 §3.4): tokens once the person approved, else
+/// why not yet (`authorization_pending`, `slow_down`) or not at all.
+async fn redeem_device_code(
+    state: &AppState,
+    client: &client::Model,
+    params: &Params,
+) -> Result<TokenResponse, OAuthError> {
+    if !client.device_grant {
+        return Err(OAuthError::unauthorized_client(
+            "this client is not allowed the device authorization grant",
+        ));
+    }
+    let device_code = params.require("device_code")?;
+    let now = state.clock.now();
+    let (user_id, sso_session_id, scope) =
+        match device_grant::poll(&state.db, &client.client_id, device_code, now).await? {
+            Poll::Approved {
+                user_id,
+                sso_session_id,
+                scope,
+            } => (user_id, sso_session_id, scope),
+            Poll::Pending => {
+                return Err(OAuthError::device(
+                    "authorization_pending",
+                    "the person has not confirmed the code yet",
+                ));
+            }
+            Poll::SlowDown => {
+                return Err(OAuthError::device(
+                    "slow_down",
+                    "polled sooner than the interval; it is now 5 seconds longer",
+                ));
+            }
+            Poll::Denied => {
+                return Err(OAuthError::device(
+                    "access_denied",
+                    "the person declined the device",
+                ));
+            }
+            Poll::Expired => {
+                return Err(OAuthError::device(
+                    "expired_token",
+                    "the device code has expired; start again",
+                ));
+            }
+            Poll::Invalid => {
+                return Err(OAuthError::invalid_grant(
+                    "the device code is invalid, another client's, or already used",
+                ));
+            }
+        };
+    let Some((session, person)) = sso::find_active(&state.db, &sso_session_id, now).await? else {
+        return Err(invalid_grant(GrantError::SessionEnded));
+    };
+    let family = tokens::FamilyFor {
+        client_id: &client.client_id,
+        user_id: &user_id,
+        sso_session_id: &session.id,
+        scope: &scope,
+        code_hash: None,
+        expires_by: family_cap(state, client, now),
+    };
+    let issued = tokens::start_family(
+        &state.db,
+        &state.keys,
+        family,
+        state.config.refresh_grace_secs,
+        now,
+    )
+    .await?
+    .map_err(invalid_grant)?;
+    inc(&state.metrics.tokens_from_device_code);
+    let id_token = IdTokenContext {
+        nonce: None,
         auth_time: session.authenticated_at,
         amr: &session.amr,
     };
@@ -364,6 +459,16 @@ async fn respond(
     })
 }
 
-fn invalid_grant(err: GrantError) -> OAuthError {
+/// The latest a new token family of `client` may expire: a public
+/// client's cap, or nothing beyond its session.
+pub(crate) fn family_cap(state: &AppState, client: &client::Model, now: i64) -> i64 {
+    if client.public {
+        now.saturating_add(state.config.public_client_refresh_ttl_secs)
+    } else {
+        i64::MAX
+    }
+}
+
+pub(crate) fn invalid_grant(err: GrantError) -> OAuthError {
     OAuthError::invalid_grant(err.description())
 }

@@ -102,6 +102,13 @@ async fn introspection(
     caller: &AuthenticatedClient,
 ) -> Result<Value, OAuthError> {
     let (client, params) = (&caller.client, &caller.params);
+    if client.public {
+        // Introspection is for a site's backend (RFC 7662 §2.1 wants it
+        // authenticated); a game has nothing to prove who it is with.
+        return Err(OAuthError::unauthorized_client(
+            "a public client cannot introspect tokens",
+        ));
+    }
     let token = params.require("token")?;
     let now = state.clock.now();
     let inactive = json!({ "active": false });

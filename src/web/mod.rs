@@ -5,6 +5,7 @@ pub mod account;
 pub mod assets;
 pub mod branding;
 pub mod device;
+pub mod device_login;
 pub mod factor;
 pub mod health;
 pub mod login;
@@ -64,6 +65,10 @@ pub fn router() -> Router<AppState> {
             get(password::show).post(password::submit),
         )
         .route(routes::VERIFY_EMAIL, get(verify::verify))
+        .route(
+            routes::DEVICE,
+            get(device_login::show).post(device_login::submit),
+        )
         .route(routes::LOGIN_FACTOR, get(factor::show).post(factor::submit))
         .route(routes::ACCOUNT_SECURITY, get(security::show))
         .route(

@@ -779,3 +779,96 @@ async fn two_admins_removing_each_other_at_once_leave_one_admin() {
             .unwrap();
     }
 }
+
+#[tokio::test]
+async fn an_admin_adds_a_public_device_game_and_is_shown_no_secret() {
+    let (app, _) = admin_app().await;
+    let form = app.get("/admin/clients/new").await.text().await.unwrap();
+    assert!(form.contains("name=\"public\"") && form.contains("name=\"device\""));
+    // HS256 for a public client is refused, the form kept.
+    let res = post_form(
+        &app,
+        &app.client,
+        "/admin/clients",
+        &[
+            ("name", "Console Quest"),
+            ("redirect_uris", "http://127.0.0.1/callback"),
+            ("token_alg", "HS256"),
+            ("public", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("A public client cannot use HS256"), "{page}");
+    assert_eq!(
+        client::Entity::find().count(&app.state.db).await.unwrap(),
+        0
+    );
+    // A private-use scheme needs a public client.
+    let res = post_form(
+        &app,
+        &app.client,
+        "/admin/clients",
+        &[
+            ("name", "Mobile"),
+            ("redirect_uris", "com.example.game:/cb"),
+            ("token_alg", "EdDSA"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    // Public and device, no redirect URI: made, with no secret to show.
+    let res = post_form(
+        &app,
+        &app.client,
+        "/admin/clients",
+        &[
+            ("name", "Console Quest"),
+            ("redirect_uris", ""),
+            ("token_alg", "EdDSA"),
+            ("public", "1"),
+            ("device", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    let page = app.get(&location).await.text().await.unwrap();
+    assert!(between(&page, "id=\"client-id\">", "<").is_some());
+    assert!(!page.contains("id=\"client-secret\""), "no secret shown");
+    assert!(!page.contains("AUTH_CLIENT_SECRET"));
+    assert!(page.contains("id=\"public-note\""));
+    let row = client::Entity::find()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(row.public && row.device_grant);
+    let detail = app
+        .get(&format!("/admin/clients/{}", row.client_id))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(detail.contains("public (no secret), device sign-in"));
+    assert!(!detail.contains("rotate-secret"), "no secret to rotate");
+    // Editing keeps what kind of client it is.
+    let res = post_form(
+        &app,
+        &app.client,
+        &format!("/admin/clients/{}", row.client_id),
+        &[
+            ("name", "Console Quest 2"),
+            ("redirect_uris", "com.example.quest:/cb"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let row = client::Entity::find()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(row.public && row.device_grant && row.name == "Console Quest 2");
+}

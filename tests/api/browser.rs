@@ -139,7 +139,7 @@ pub(crate) async fn find(browser: &Client, locator: Locator<'_>) -> fantoccini::
     }
 }
 
-async fn sign_in(browser: &Client, base: &str, path: &str, username: &str) {
+pub(crate) async fn sign_in(browser: &Client, base: &str, path: &str, username: &str) {
     browser.goto(&format!("{base}{path}")).await.unwrap();
     // Anonymous: the hosted login, carrying the page we asked for.
     let url = browser.current_url().await.unwrap();

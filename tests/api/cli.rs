@@ -408,3 +408,94 @@ async fn cli_sets_passwords_makes_reset_links_and_vouches_for_addresses() {
         );
     }
 }
+
+#[tokio::test]
+async fn cli_registers_games_outside_the_browser() {
+    use std::process::Command;
+    let (url, _pg) = crate::helpers::fresh_database_url().await;
+    let bin = env!("CARGO_BIN_EXE_pattmayne-auth");
+    let run = |args: &[&str]| {
+        Command::new(bin)
+            .args(args)
+            .env_clear()
+            .env("DATABASE_URL", &url)
+            .env(
+                "AUTH_SECRET_KEY",
+                "cli-test-secret-key-long-enough-0123456789",
+            )
+            .env("AUTH_DATA_DIR", std::env::temp_dir())
+            .output()
+            .unwrap()
+    };
+    let json = |out: std::process::Output| -> Value {
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("no JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)))
+    };
+    // A game: public, with the device grant; no secret, EdDSA by default.
+    let out = run(&[
+        "client",
+        "create",
+        "--name",
+        "Console Quest",
+        "--public",
+        "--device",
+        "--redirect-uri",
+        "http://127.0.0.1/callback",
+        "--json",
+    ]);
+    let game = json(out);
+    assert!(game.get("client_secret").is_none() && game.get("jwt_secret").is_none());
+    let shown = json(run(&["client", "show", &s(&game, "client_id"), "--json"]));
+    assert_eq!(
+        (shown["public"].clone(), shown["device_grant"].clone()),
+        (true.into(), true.into())
+    );
+    assert_eq!(shown["token_alg"], "EdDSA");
+    // A console needs no redirect URI; a public client cannot take HS256 nor localhost.
+    let console = run(&[
+        "client", "create", "--name", "TV", "--public", "--device", "--json",
+    ]);
+    assert!(
+        console.status.success(),
+        "{}",
+        String::from_utf8_lossy(&console.stderr)
+    );
+    for refused in [
+        &[
+            "client",
+            "create",
+            "--name",
+            "G",
+            "--public",
+            "--token-alg",
+            "HS256",
+            "--redirect-uri",
+            "http://127.0.0.1/cb",
+        ][..],
+        &[
+            "client",
+            "create",
+            "--name",
+            "G",
+            "--public",
+            "--redirect-uri",
+            "http://localhost/cb",
+        ][..],
+        &[
+            "client",
+            "create",
+            "--name",
+            "G",
+            "--redirect-uri",
+            "com.example.game:/cb",
+        ][..],
+        &["client", "create", "--name", "G"][..],
+    ] {
+        assert!(!run(refused).status.success(), "{refused:?} accepted");
+    }
+    assert!(
+        !run(&["client", "rotate-secret", &s(&game, "client_id")])
+            .status
+            .success()
+    );
+}

@@ -500,13 +500,31 @@ impl TestApp {
         alg: pattmayne_auth::domain::clients::TokenAlg,
         redirect_uri: &str,
     ) -> TestClient {
+        self.register_client_of(name, alg, redirect_uri, Default::default())
+            .await
+    }
+
+    /// Registers a client of `kind` (public, device grant) with one
+    /// redirect URI (none if empty). A public client's `client_secret` is "".
+    pub async fn register_client_of(
+        &self,
+        name: &str,
+        alg: pattmayne_auth::domain::clients::TokenAlg,
+        redirect_uri: &str,
+        kind: pattmayne_auth::domain::clients::ClientKind,
+    ) -> TestClient {
         let redirect_uri = redirect_uri.to_owned();
+        let uris: Vec<String> = Some(redirect_uri.clone())
+            .filter(|u| !u.is_empty())
+            .into_iter()
+            .collect();
         let (_, creds) = pattmayne_auth::domain::clients::create(
             &self.state.db,
             &self.state.keys,
             name,
-            std::slice::from_ref(&redirect_uri),
+            &uris,
             alg,
+            kind,
             false,
             self.state.clock.now(),
         )
@@ -514,7 +532,7 @@ impl TestApp {
         .expect("create client");
         TestClient {
             client_id: creds.client_id,
-            client_secret: creds.client_secret,
+            client_secret: creds.client_secret.unwrap_or_default(),
             jwt_secret: creds.jwt_secret,
             redirect_uri,
         }

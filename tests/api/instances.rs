@@ -188,12 +188,14 @@ async fn two_instances_on_one_database_serve_as_one() {
         "Game",
         &[REDIRECT.to_owned()],
         TokenAlg::HS256,
+        Default::default(),
         false,
         pattmayne_auth::clock::system_now(),
     )
     .await
     .unwrap();
-    let (id, secret) = (creds.client_id.as_str(), creds.client_secret.as_str());
+    let secret = creds.client_secret.clone().unwrap_or_default();
+    let (id, secret) = (creds.client_id.as_str(), secret.as_str());
 
     // Sign in on A; authorize on B without signing in again.
     let browser = browser();

@@ -18,6 +18,7 @@ mod foundation;
 mod hostile;
 mod instances;
 mod kit;
+mod native;
 mod oidc;
 mod pages;
 mod recovery;
