@@ -11,7 +11,8 @@ use std::str::FromStr;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
-    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionSession, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionSession,
+    TransactionTrait,
 };
 use serde::Serialize;
 
@@ -445,6 +446,29 @@ pub async fn redirect_uris(
 ) -> Result<Vec<String>, DbErr> {
     Ok(client_redirect_uri::Entity::find()
         .filter(client_redirect_uri::Column::ClientId.eq(client_id))
+        .order_by_asc(client_redirect_uri::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.uri)
+        .collect())
+}
+
+/// The registered redirect URIs of an enabled client, in one round trip
+/// (the authorization request's lookup): none for an unknown or disabled
+/// client.
+pub async fn enabled_redirect_uris(
+    db: &impl ConnectionTrait,
+    client_id: &str,
+) -> Result<Vec<String>, DbErr> {
+    let owner: sea_orm::RelationDef = client_redirect_uri::Entity::belongs_to(client::Entity)
+        .from(client_redirect_uri::Column::ClientId)
+        .to(client::Column::ClientId)
+        .into();
+    Ok(client_redirect_uri::Entity::find()
+        .join(sea_orm::JoinType::InnerJoin, owner)
+        .filter(client_redirect_uri::Column::ClientId.eq(client_id))
+        .filter(client::Column::Enabled.eq(true))
         .order_by_asc(client_redirect_uri::Column::Id)
         .all(db)
         .await?

@@ -6,10 +6,9 @@
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set, TransactionSession, TransactionTrait,
+    QuerySelect, Set, TransactionSession, TransactionTrait,
 };
 
-use crate::db::first;
 use crate::domain::audit;
 use crate::entities::{client, refresh_token, sso_session, user};
 
@@ -117,28 +116,30 @@ pub async fn start_as(
 }
 
 /// The session and its person, if the session is live (not ended, not
-/// expired) and the account is not disabled.
+/// expired) and the account is not disabled. One round trip: every page
+/// and every code exchange asks this.
 pub async fn find_active(
     db: &impl ConnectionTrait,
     id: &str,
     now: i64,
 ) -> Result<Option<(sso_session::Model, user::Model)>, DbErr> {
-    let session = first(
-        sso_session::Entity::find_by_id(id.to_owned())
-            .filter(sso_session::Column::EndedAt.is_null())
-            .filter(sso_session::Column::ExpiresAt.gt(now)),
-        db,
-    )
-    .await?;
-    let Some(session) = session else {
-        return Ok(None);
-    };
-    let person = first(
-        user::Entity::find_by_id(session.user_id.clone()).filter(user::Column::Disabled.eq(false)),
-        db,
-    )
-    .await?;
-    Ok(person.map(|person| (session, person)))
+    let person: sea_orm::RelationDef = sso_session::Entity::belongs_to(user::Entity)
+        .from(sso_session::Column::UserId)
+        .to(user::Column::Id)
+        .into();
+    let found = sso_session::Entity::find_by_id(id.to_owned())
+        .filter(sso_session::Column::EndedAt.is_null())
+        .filter(sso_session::Column::ExpiresAt.gt(now))
+        .join(sea_orm::JoinType::InnerJoin, person)
+        .filter(user::Column::Disabled.eq(false))
+        .select_also(user::Entity)
+        .limit(1)
+        .all(db)
+        .await?;
+    Ok(found
+        .into_iter()
+        .next()
+        .and_then(|(session, person)| person.map(|p| (session, p))))
 }
 
 /// A person's live sessions, newest first.

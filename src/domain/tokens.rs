@@ -36,7 +36,7 @@ use sea_orm::{
     QueryFilter, QueryResult, Set, TransactionSession, TransactionTrait, Value,
 };
 
-use crate::crypto::{Keys, constant_time_eq, hash_token, random_id, random_token};
+use crate::crypto::{Keys, constant_time_eq, hash_token, random_token};
 use crate::db::stmt;
 use crate::domain::audit;
 use crate::domain::clients::{JOINED_CLIENT_COLUMNS, JoinedClient};
@@ -118,7 +118,9 @@ pub async fn issue_code(db: &impl ConnectionTrait, new: NewCode, now: i64) -> Ap
 }
 
 /// Consumes a code presented by `client_id`: marks it used in one atomic
-/// statement, so of two concurrent exchanges exactly one gets it. A code the
+/// statement, so of two concurrent exchanges exactly one gets it, and links
+/// it to `family_id`, the family its exchange is about to start (so that the
+/// common case needs no second statement to link them). A code the
 /// same client already used revokes the family its first use started; a
 /// code of another client is unknown to this one and is left as it was, so
 /// a stolen code presented elsewhere costs its owner nothing.
@@ -126,15 +128,21 @@ pub async fn consume_code(
     db: &impl ConnectionTrait,
     client_id: &str,
     code: &str,
+    family_id: &str,
     now: i64,
 ) -> Result<Result<authorization_code::Model, GrantError>, DbErr> {
     let hash = hash_token(code);
     let claimed = authorization_code::Entity::find()
         .from_raw_sql(stmt(
             db,
-            "UPDATE authorization_codes SET used_at = $1 \
+            "UPDATE authorization_codes SET used_at = $1, family_id = $4 \
              WHERE code_hash = $2 AND client_id = $3 AND used_at IS NULL RETURNING *",
-            vec![now.into(), hash.clone().into(), client_id.into()],
+            vec![
+                now.into(),
+                hash.clone().into(),
+                client_id.into(),
+                family_id.into(),
+            ],
         ))
         .all(db) // at most one row; `all` is one round trip (see `db::first`)
         .await?
@@ -168,9 +176,11 @@ pub struct FamilyFor<'a> {
     pub user_id: &'a str,
     pub sso_session_id: &'a str,
     pub scope: &'a str,
+    /// The id the family gets if one is started (`crypto::random_id`).
+    pub family_id: &'a str,
     /// The authorization code it is exchanged for, linked to the family so
     /// that a replay of the code revokes it (`None`: a device code, which
-    /// is burnt by its own row).
+    /// is burnt by its own row). `consume_code` linked it to `family_id`.
     pub code_hash: Option<&'a str>,
     /// The latest the family may expire: a public client's cap
     /// (`AUTH_PUBLIC_CLIENT_REFRESH_TTL_SECS`), `i64::MAX` for none. The
@@ -179,13 +189,15 @@ pub struct FamilyFor<'a> {
 }
 
 impl<'a> FamilyFor<'a> {
-    /// The family an authorization code gives.
-    pub fn code(code: &'a authorization_code::Model, expires_by: i64) -> Self {
+    /// The family a consumed authorization code gives: the one
+    /// `consume_code` linked it to.
+    pub fn code(code: &'a authorization_code::Model, family_id: &'a str, expires_by: i64) -> Self {
         FamilyFor {
             client_id: &code.client_id,
             user_id: &code.user_id,
             sso_session_id: &code.sso_session_id,
             scope: &code.scope,
+            family_id,
             code_hash: Some(&code.code_hash),
             expires_by,
         }
@@ -356,7 +368,7 @@ pub async fn start_family(
     grace_secs: i64,
     now: i64,
 ) -> Result<Result<IssuedRefresh, GrantError>, DbErr> {
-    let family_id = random_id();
+    let family_id = code.family_id;
     // A grace of 0 joins nothing: every exchange starts its own family.
     let join_after = if grace_secs > 0 {
         now - grace_secs
@@ -364,7 +376,7 @@ pub async fn start_family(
         i64::MAX
     };
     let mut supersede_after = join_after;
-    if let Some(row) = upsert_family(db, keys, code, &family_id, join_after, now).await? {
+    if let Some(row) = upsert_family(db, keys, code, family_id, join_after, now).await? {
         match recompute_live(keys, &row.family_id, row.generation, &row.token_hash) {
             Some(token) => return finish_start(db, code, row, token).await.map(Ok),
             // A family from before first tokens were derived: replace it.
@@ -381,7 +393,7 @@ pub async fn start_family(
         .await?;
     }
     supersede(&txn, code, supersede_after, now).await?;
-    let Some(row) = upsert_family(&txn, keys, code, &family_id, join_after, now).await? else {
+    let Some(row) = upsert_family(&txn, keys, code, family_id, join_after, now).await? else {
         txn.rollback().await?;
         return Ok(Err(GrantError::SessionEnded));
     };
@@ -392,14 +404,16 @@ pub async fn start_family(
     Ok(Ok(issued))
 }
 
-/// Links the code to the family it gave (so a replay revokes it).
+/// Links the code to the family it gave, if not the one it was linked to
+/// when consumed (so a replay revokes it).
 async fn finish_start(
     db: &impl ConnectionTrait,
     code: FamilyFor<'_>,
     row: StartedFamily,
     token: String,
 ) -> Result<IssuedRefresh, DbErr> {
-    if let Some(code_hash) = code.code_hash {
+    // Joined another exchange's family: the code gave that one.
+    if let Some(code_hash) = code.code_hash.filter(|_| row.family_id != code.family_id) {
         authorization_code::Entity::update_many()
             .col_expr(
                 authorization_code::Column::FamilyId,

@@ -341,15 +341,8 @@ impl Registrar for DbRegistrar {
         let Some(requested) = bound.redirect_uri else {
             return Err(RegistrarError::Unspecified);
         };
-        let client = match clients::find(&self.db, &bound.client_id).await {
-            Ok(Some(client)) if client.enabled => client,
-            Ok(_) => return Err(RegistrarError::Unspecified),
-            Err(err) => {
-                stash(&self.shared, err);
-                return Err(RegistrarError::PrimitiveError);
-            }
-        };
-        let uris = match clients::redirect_uris(&self.db, &client.client_id).await {
+        // One round trip: the URIs of the client if it exists and is enabled.
+        let uris = match clients::enabled_redirect_uris(&self.db, &bound.client_id).await {
             Ok(uris) => uris,
             Err(err) => {
                 stash(&self.shared, err);

@@ -166,7 +166,8 @@ async fn exchange_code(
 
     // The code is burnt by its client's first attempt, whatever comes next,
     // so a wrong verifier cannot be retried against it.
-    let row = tokens::consume_code(&state.db, &client.client_id, code, now)
+    let family_id = crate::crypto::random_id();
+    let row = tokens::consume_code(&state.db, &client.client_id, code, &family_id, now)
         .await?
         .map_err(invalid_grant)?;
     if row.redirect_uri != redirect_uri {
@@ -191,7 +192,7 @@ async fn exchange_code(
     let issued = tokens::start_family(
         &state.db,
         &state.keys,
-        tokens::FamilyFor::code(&row, family_cap(state, client, now)),
+        tokens::FamilyFor::code(&row, &family_id, family_cap(state, client, now)),
         state.config.refresh_grace_secs,
         now,
     )
@@ -266,7 +267,9 @@ async fn redeem_device_code(
     let Some((session, person)) = sso::find_active(&state.db, &sso_session_id, now).await? else {
         return Err(invalid_grant(GrantError::SessionEnded));
     };
+    let family_id = crate::crypto::random_id();
     let family = tokens::FamilyFor {
+        family_id: &family_id,
         client_id: &client.client_id,
         user_id: &user_id,
         sso_session_id: &session.id,

@@ -330,7 +330,7 @@ async fn a_family_starts_and_rotates_only_while_its_session_is_live() {
     let started = tokens::start_family(
         &app.state.db,
         &app.state.keys,
-        tokens::FamilyFor::code(&row, i64::MAX),
+        tokens::FamilyFor::code(&row, &pattmayne_auth::crypto::random_id(), i64::MAX),
         app.state.config.refresh_grace_secs,
         app.state.clock.now(),
     )
