@@ -24,6 +24,10 @@
 //!   races the others for the session's one token family, and any answer
 //!   but 200 counts as an error.
 //!
+//! `BENCH_PEOPLE=1000000` first writes a million more people, each with a
+//! live sign-in session and token family, to measure the cost as the work
+//! grows (see `Server::seed`).
+//!
 //! The load generator shares the machine with the server, so the figures are
 //! lower bounds for the server alone.
 
@@ -172,19 +176,178 @@ impl Server {
     /// can flip between an index and a sequential scan for no reason a
     /// production database would share.
     async fn analyze(&self) {
+        self.seed().await;
         if self.pg_admin.is_none() {
             return;
         }
-        let url = self
-            .env
-            .iter()
-            .find(|(k, _)| k == "DATABASE_URL")
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default();
-        if let Ok(conn) = Database::connect(&url).await {
+        if let Ok(conn) = Database::connect(&self.database_url()).await {
             conn.execute_unprepared("ANALYZE").await.ok();
             conn.close().await.ok();
         }
+    }
+
+    /// `BENCH_SWEEP=1`: `pattmayne-auth sweep` runs as the measured part
+    /// of the load starts (after `warmup`), deleting the BENCH_EXPIRED
+    /// people while the load goes on; says how long it took.
+    fn sweep_during_load(&self, warmup: Duration) -> Option<std::thread::JoinHandle<()>> {
+        if std::env::var("BENCH_SWEEP").as_deref() != Ok("1") {
+            return None;
+        }
+        let env = self.env.clone();
+        Some(std::thread::spawn(move || {
+            std::thread::sleep(warmup);
+            let started = Instant::now();
+            let out = Command::new(binary())
+                .arg("sweep")
+                .envs(env.iter().map(|(k, v)| (k, v)))
+                .output();
+            let ok = out.as_ref().is_ok_and(|o| o.status.success());
+            println!(
+                "  (a sweep ran during this run: {:.1} s, {})",
+                started.elapsed().as_secs_f64(),
+                if ok { "ok" } else { "failed" }
+            );
+        }))
+    }
+
+    fn database_url(&self) -> String {
+        self.env
+            .iter()
+            .find(|(k, _)| k == "DATABASE_URL")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+
+    /// `BENCH_PEOPLE=N`: before the load, N more people, each signed in
+    /// once (a live sign-in session) with a live refresh token family at a
+    /// client site, written straight into the tables in batches of 100,000
+    /// (a million in about a minute). Nobody signs in as them; they are
+    /// there so that every index the load walks is a million entries deep.
+    /// Prints the database size per person.
+    async fn seed(&self) {
+        let count = |name: &str| -> i64 {
+            std::env::var(name)
+                .ok()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0)
+        };
+        let (live, expired) = (count("BENCH_PEOPLE"), count("BENCH_EXPIRED"));
+        let people = live + expired;
+        if people <= 0 {
+            return;
+        }
+        let out = self.cli(&[
+            "client",
+            "create",
+            "--name",
+            "Seeded",
+            "--redirect-uri",
+            REDIRECT_URI,
+            "--json",
+        ]);
+        let client: Value = serde_json::from_str(&out).expect("client json");
+        let client_id = client["client_id"].as_str().unwrap_or_default().to_owned();
+        let conn = Database::connect(&self.database_url())
+            .await
+            .expect("seed: connect");
+        let postgres = self.pg_admin.is_some();
+        let size_before = self.database_bytes(&conn).await;
+        let started = Instant::now();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or_default();
+        let batch = 100_000;
+        let mut lo = 1;
+        while lo <= people {
+            let hi = (lo + batch - 1)
+                .min(people)
+                .min(if lo <= live { live } else { people });
+            // The first `live` people are signed in for two weeks; the rest
+            // (BENCH_EXPIRED) expired two days ago, for a sweep to delete.
+            let expires = if lo <= live {
+                now + 14 * 86_400
+            } else {
+                now - 2 * 86_400
+            };
+            let numbers = if postgres {
+                format!("SELECT g FROM generate_series({lo}, {hi}) g")
+            } else {
+                format!(
+                    "WITH RECURSIVE n(g) AS (SELECT {lo} UNION ALL SELECT g + 1 FROM n WHERE g < {hi}) \
+                     SELECT g FROM n"
+                )
+            };
+            let cat = |a: &str| format!("'{a}' || CAST(g AS TEXT)");
+            let statements = [
+                format!(
+                    "INSERT INTO users (id, username, email, password_hash, is_admin, disabled, \
+                       created_at, updated_at, email_verified) \
+                     SELECT {}, {}, {} || '@seed.example', '$argon2id$v=19$m=19456,t=2,p=1$c2VlZA$c2VlZA', \
+                       FALSE, FALSE, {now}, {now}, TRUE FROM ({numbers}) s",
+                    cat("seed-user-"),
+                    cat("seed"),
+                    cat("seed"),
+                ),
+                format!(
+                    "INSERT INTO sso_sessions (id, user_id, created_at, expires_at, ended_at, ip, \
+                       user_agent, authenticated_at, amr) \
+                     SELECT {}, {}, {now}, {expires}, NULL, '10.0.0.1', NULL, {now}, 'pwd' \
+                     FROM ({numbers}) s",
+                    cat("seed-session-"),
+                    cat("seed-user-"),
+                ),
+                format!(
+                    "INSERT INTO refresh_tokens (family_id, token_hash, user_id, client_id, \
+                       sso_session_id, scope, created_at, expires_at, generation) \
+                     SELECT {}, {}, {}, '{client_id}', {}, 'openid profile', {now}, {expires}, 0 \
+                     FROM ({numbers}) s",
+                    cat("seed-family-"),
+                    cat("seed-hash-"),
+                    cat("seed-user-"),
+                    cat("seed-session-"),
+                ),
+            ];
+            for sql in statements {
+                conn.execute_unprepared(&sql).await.expect("seed");
+            }
+            lo = hi + 1;
+        }
+        let size_after = self.database_bytes(&conn).await;
+        conn.close().await.ok();
+        println!(
+            "seeded {live} people and {expired} expired (user, sign-in session, token family) in {:.0} s; \
+             the database grew {:.1} MiB, {} bytes a person",
+            started.elapsed().as_secs_f64(),
+            (size_after - size_before) as f64 / 1_048_576.0,
+            (size_after - size_before) / people,
+        );
+    }
+
+    /// The database's size on disk (PostgreSQL's own count; SQLite's file
+    /// after a checkpoint).
+    async fn database_bytes(&self, conn: &sea_orm::DatabaseConnection) -> i64 {
+        if self.pg_admin.is_some() {
+            let row = conn
+                .query_one_raw(sea_orm::Statement::from_string(
+                    sea_orm::DbBackend::Postgres,
+                    "SELECT pg_database_size(current_database()) AS size",
+                ))
+                .await
+                .ok()
+                .flatten();
+            return row
+                .and_then(|r| r.try_get::<i64>("", "size").ok())
+                .unwrap_or(0);
+        }
+        conn.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+            .await
+            .ok();
+        self.sqlite_file
+            .as_ref()
+            .and_then(|f| std::fs::metadata(f).ok())
+            .map(|m| m.len() as i64)
+            .unwrap_or(0)
     }
 
     fn cli_with_stdin(&self, args: &[&str], stdin: &str) -> String {
@@ -523,6 +686,7 @@ async fn bench_refresh(db: &str, concurrency: usize) {
     let latencies = Arc::new(Mutex::new(Vec::new()));
     let errors = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let (warmup, duration) = (warm_up(), run_time());
+    let sweep = server.sweep_during_load(warmup);
     let started = Instant::now();
     let workers: Vec<_> = tokens
         .into_iter()
@@ -576,6 +740,9 @@ async fn bench_refresh(db: &str, concurrency: usize) {
             errors.load(std::sync::atomic::Ordering::Relaxed),
         ),
     );
+    if let Some(sweep) = sweep {
+        let _ = sweep.join();
+    }
     server.drop_database().await;
 }
 
@@ -607,6 +774,7 @@ async fn bench_code_flows(db: &str, concurrency: usize, one_session: bool) {
     let latencies = Arc::new(Mutex::new(Vec::new()));
     let errors = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let (warmup, duration) = (warm_up(), run_time());
+    let sweep = server.sweep_during_load(warmup);
     let started = Instant::now();
     let workers: Vec<_> = browsers
         .into_iter()
@@ -646,6 +814,9 @@ async fn bench_code_flows(db: &str, concurrency: usize, one_session: bool) {
     let errors = errors.load(std::sync::atomic::Ordering::Relaxed);
     let name = if one_session { "session" } else { "code" };
     print_row(name, db, concurrency, &stats(latencies, secs, errors));
+    if let Some(sweep) = sweep {
+        let _ = sweep.join();
+    }
     server.drop_database().await;
 }
 

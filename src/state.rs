@@ -34,6 +34,8 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// The WebAuthn relying party, if `AUTH_PUBLIC_URL` has a domain name.
     pub passkeys: Option<Arc<crate::domain::passkeys::Passkeys>>,
+    /// The discovery metadata, serialised once.
+    pub discovery: Arc<crate::oauth::discovery::Document>,
 }
 
 impl AppState {
@@ -49,7 +51,9 @@ impl AppState {
         let mailer = Mailer::new(transport, config.mail_from.clone());
         let config_for_passkeys = config.clone();
         let passwords = Passwords::new(config.argon2, config.max_concurrent_hashes);
+        let discovery = Arc::new(crate::oauth::discovery::Document::metadata(&config));
         Ok(AppState {
+            discovery,
             db,
             templates: Arc::new(Templates::new()?),
             keys: Arc::new(keys),

@@ -300,9 +300,5 @@ pub async fn targets(
 
 /// Deletes entries older than `before`.
 pub async fn sweep(db: &impl ConnectionTrait, before: i64) -> Result<u64, DbErr> {
-    Ok(audit_log::Entity::delete_many()
-        .filter(audit_log::Column::At.lt(before))
-        .exec(db)
-        .await?
-        .rows_affected)
+    crate::domain::cleanup::delete_in_batches(db, "audit_log", "id", "at", before - 1).await
 }

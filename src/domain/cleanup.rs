@@ -4,12 +4,13 @@
 
 use std::time::Duration;
 
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+};
 
 use crate::clock::Clock;
-use crate::entities::{
-    account_throttle, authorization_code, http_session, ip_throttle, rate_limit, sso_session,
-};
+use crate::db::stmt;
+use crate::entities::{account_throttle, ip_throttle, rate_limit};
 use crate::resources::{CLEANUP_INTERVAL_SECS, OFFENCE_MEMORY_SECS};
 
 /// Runs [`sweep`] forever, every few minutes, keeping audit entries for
@@ -24,30 +25,67 @@ pub async fn run(db: DatabaseConnection, clock: Clock, audit_retention_secs: i64
     }
 }
 
+/// Rows deleted by one statement of a sweep.
+pub const SWEEP_BATCH: u64 = 1000;
+
+/// The pause between two batches, in which the hot path's writes go first
+/// (SQLite has one writer at a time).
+const SWEEP_PAUSE: Duration = Duration::from_millis(10);
+
+/// Deletes the rows of `table` (primary key `key`) whose `column` is at
+/// most `bound`, [`SWEEP_BATCH`] at a time: each batch is one short
+/// statement on the column's index, so a sweep of a million expired rows
+/// never holds a lock or the single SQLite writer for long. Returns how
+/// many rows went.
+pub async fn delete_in_batches(
+    db: &impl ConnectionTrait,
+    table: &str,
+    key: &str,
+    column: &str,
+    bound: i64,
+) -> Result<u64, DbErr> {
+    let sql = format!(
+        "DELETE FROM {table} WHERE {key} IN \
+         (SELECT {key} FROM {table} WHERE {column} <= $1 LIMIT {SWEEP_BATCH})"
+    );
+    let mut total = 0;
+    loop {
+        let deleted = db
+            .execute_raw(stmt(db, &sql, vec![bound.into()]))
+            .await?
+            .rows_affected();
+        total += deleted;
+        if deleted < SWEEP_BATCH {
+            return Ok(total);
+        }
+        tokio::time::sleep(SWEEP_PAUSE).await;
+    }
+}
+
 /// Deletes what expired before `now`, and audit entries older than the
-/// retention.
+/// retention. The tables that grow with the number of people (HTTP
+/// sessions, codes, sign-in sessions and so refresh tokens, the audit log)
+/// go in bounded batches.
 pub async fn sweep(
     db: &DatabaseConnection,
     now: i64,
     audit_retention_secs: i64,
 ) -> Result<(), DbErr> {
-    http_session::Entity::delete_many()
-        .filter(http_session::Column::ExpiresAt.lte(now))
-        .exec(db)
-        .await?;
+    delete_in_batches(db, "http_sessions", "id_hash", "expires_at", now).await?;
     // Used codes are kept until expiry so that a replay is recognised and
     // revokes what the first use issued; after that they are just noise.
-    authorization_code::Entity::delete_many()
-        .filter(authorization_code::Column::ExpiresAt.lte(now - 3600))
-        .exec(db)
-        .await?;
+    delete_in_batches(
+        db,
+        "authorization_codes",
+        "code_hash",
+        "expires_at",
+        now - 3600,
+    )
+    .await?;
     // An SSO session past its absolute expiry takes its codes and refresh
     // tokens with it (foreign keys cascade); a day's delay keeps them
     // recognisable for error messages in the meantime.
-    sso_session::Entity::delete_many()
-        .filter(sso_session::Column::ExpiresAt.lte(now - 86_400))
-        .exec(db)
-        .await?;
+    delete_in_batches(db, "sso_sessions", "id", "expires_at", now - 86_400).await?;
     // Failure counters nobody has touched for a day, and not suspended.
     ip_throttle::Entity::delete_many()
         .filter(ip_throttle::Column::LastFailureAt.lte(now - OFFENCE_MEMORY_SECS))

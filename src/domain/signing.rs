@@ -34,6 +34,21 @@ use crate::error::{AppError, AppResult};
 /// looking again (another instance may have rotated it).
 const KEY_CACHE_SECS: i64 = 300;
 
+/// How long an instance serves its JWKS from memory before reading the keys
+/// again: the longest it can miss a key another instance has just made.
+/// This instance's own new keys are published at once.
+pub const JWKS_CACHE_SECS: i64 = 5;
+
+/// The JWKS as served: serialised once, with its ETag.
+#[derive(Debug)]
+pub struct PublishedJwks {
+    pub body: bytes::Bytes,
+    /// A strong validator: a hash of the body.
+    pub etag: String,
+    kids: Vec<String>,
+    built_at: i64,
+}
+
 /// Claims of an access JWT.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct AccessClaims {
@@ -183,10 +198,12 @@ impl Typ {
     }
 }
 
-/// The server's signing keys, cached per algorithm.
+/// The server's signing keys, cached per algorithm, and the JWKS that
+/// publishes them, kept in memory.
 #[derive(Default)]
 pub struct Signer {
     active: Mutex<HashMap<&'static str, Arc<ActiveKey>>>,
+    jwks: std::sync::RwLock<Option<Arc<PublishedJwks>>>,
 }
 
 fn sealing_context(kid: &str) -> String {
@@ -269,7 +286,61 @@ impl Signer {
         };
         let active = Arc::new(load(keys, &row, now)?);
         cache.insert(alg.as_str(), active.clone());
+        // A key this instance signs with is in its JWKS before any token.
+        if self
+            .cached_jwks()
+            .is_some_and(|jwks| !jwks.kids.contains(&active.kid))
+        {
+            self.forget_jwks();
+        }
         Ok(active)
+    }
+
+    fn cached_jwks(&self) -> Option<Arc<PublishedJwks>> {
+        self.jwks.read().ok().and_then(|cached| cached.clone())
+    }
+
+    fn forget_jwks(&self) {
+        if let Ok(mut cached) = self.jwks.write() {
+            *cached = None;
+        }
+    }
+
+    /// The JWKS document, from memory: rebuilt from the database at most
+    /// every [`JWKS_CACHE_SECS`], and at once when this instance starts
+    /// signing with a key it does not list or rotates its keys.
+    pub async fn jwks(
+        &self,
+        db: &impl ConnectionTrait,
+        keys: &Keys,
+        now: i64,
+        max_token_ttl: i64,
+    ) -> AppResult<Arc<PublishedJwks>> {
+        if let Some(jwks) = self
+            .cached_jwks()
+            .filter(|j| (0..JWKS_CACHE_SECS).contains(&(now - j.built_at)))
+        {
+            return Ok(jwks);
+        }
+        self.ensure_keys(db, keys, now).await?;
+        let published = published_jwks(db, now, max_token_ttl).await?;
+        let kids = published
+            .iter()
+            .filter_map(|k| k["kid"].as_str().map(str::to_owned))
+            .collect();
+        let body = serde_json::to_vec(&json!({ "keys": published }))
+            .map_err(|e| AppError::internal(format!("JWKS: {e}")))?;
+        let etag = format!("\"{}\"", &crate::crypto::sha256_b64url(&body)[..22]);
+        let jwks = Arc::new(PublishedJwks {
+            body: body.into(),
+            etag,
+            kids,
+            built_at: now,
+        });
+        if let Ok(mut cached) = self.jwks.write() {
+            *cached = Some(jwks.clone());
+        }
+        Ok(jwks)
     }
 
     /// Retires the current keys (see [`rotate_keys`]) and forgets this
@@ -278,6 +349,7 @@ impl Signer {
     pub async fn rotate(&self, db: &impl ConnectionTrait, now: i64) -> AppResult<Vec<String>> {
         let retired = rotate_keys(db, now).await?;
         self.active.lock().await.clear();
+        self.forget_jwks();
         Ok(retired)
     }
 

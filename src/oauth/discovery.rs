@@ -1,20 +1,80 @@
 //! Discovery (RFC 8414 and OpenID Connect Discovery) and the JWKS.
 
-use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::config::Config;
 use crate::error::AppError;
 use crate::resources::{SUPPORTED_SCOPES, routes};
 use crate::state::AppState;
 
-/// The metadata document, served at both well-known addresses.
-pub async fn metadata(State(state): State<AppState>) -> Response {
-    let issuer = &state.config.issuer;
+/// A document served from memory with its validator: the discovery
+/// metadata (built once, from the configuration) or the JWKS.
+#[derive(Debug, Clone)]
+pub struct Document {
+    body: bytes::Bytes,
+    etag: HeaderValue,
+}
+
+impl Document {
+    fn new(body: bytes::Bytes, etag: &str) -> Option<Document> {
+        Some(Document {
+            etag: HeaderValue::from_str(etag).ok()?,
+            body,
+        })
+    }
+
+    /// The discovery metadata for `config`.
+    pub fn metadata(config: &Config) -> Document {
+        let body = bytes::Bytes::from(metadata_json(config).to_string());
+        let etag = format!("\"{}\"", &crate::crypto::sha256_b64url(&body)[..22]);
+        Document::new(body.clone(), &etag).unwrap_or(Document {
+            body,
+            etag: HeaderValue::from_static("\"metadata\""),
+        })
+    }
+
+    /// The document, or `304 Not Modified` to a client that holds it
+    /// already (RFC 9110 §13.1.2), cacheable for five minutes.
+    fn respond(&self, request: &HeaderMap) -> Response {
+        let cache = [
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=300"),
+            ),
+            (header::ETAG, self.etag.clone()),
+        ];
+        if not_modified(request, &self.etag) {
+            return (StatusCode::NOT_MODIFIED, cache).into_response();
+        }
+        let json = (
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        (cache, [json], self.body.clone()).into_response()
+    }
+}
+
+/// Whether `If-None-Match` names `etag` (weak comparison, or `*`).
+fn not_modified(request: &HeaderMap, etag: &HeaderValue) -> bool {
+    let Ok(etag) = etag.to_str() else {
+        return false;
+    };
+    request
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|tag| tag.trim().trim_start_matches("W/"))
+        .any(|tag| tag == etag || tag == "*")
+}
+
+fn metadata_json(config: &Config) -> serde_json::Value {
+    let issuer = &config.issuer;
     let at = |path: &str| format!("{issuer}{path}");
-    let body = json!({
+    json!({
         "issuer": issuer,
         "authorization_endpoint": at(routes::AUTHORIZE),
         "token_endpoint": at(routes::TOKEN),
@@ -42,27 +102,28 @@ pub async fn metadata(State(state): State<AppState>) -> Response {
         "acr_values_supported": ["pwd", "mfa"],
         "backchannel_logout_supported": true,
         "backchannel_logout_session_supported": true,
-    });
-    cached(Json(body).into_response())
+    })
 }
 
-/// `GET /oauth2/jwks`: the public keys of RS256 and EdDSA signing.
-pub async fn jwks(State(state): State<AppState>) -> Result<Response, AppError> {
+/// The metadata document, served at both well-known addresses, from memory.
+pub async fn metadata(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    state.discovery.respond(&headers)
+}
+
+/// `GET /oauth2/jwks`: the public keys of RS256 and EdDSA signing, from
+/// memory (see `Signer::jwks` for how fresh).
+pub async fn jwks(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
     let now = state.clock.now();
-    state
+    let jwks = state
         .signer
-        .ensure_keys(&state.db, &state.keys, now)
+        .jwks(
+            &state.db,
+            &state.keys,
+            now,
+            state.config.access_token_ttl_secs,
+        )
         .await?;
-    let keys =
-        crate::domain::signing::published_jwks(&state.db, now, state.config.access_token_ttl_secs)
-            .await?;
-    Ok(cached(Json(json!({ "keys": keys })).into_response()))
-}
-
-fn cached(mut response: Response) -> Response {
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=300"),
-    );
-    response
+    let document = Document::new(jwks.body.clone(), &jwks.etag)
+        .ok_or_else(|| AppError::internal("JWKS ETag is not a header value"))?;
+    Ok(document.respond(&headers))
 }

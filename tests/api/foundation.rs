@@ -400,3 +400,53 @@ async fn serve_shuts_down_gracefully_on_sigterm() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test]
+async fn the_sweep_deletes_every_expired_row_in_bounded_batches_and_nothing_live() {
+    use pattmayne_auth::domain::cleanup::{SWEEP_BATCH, delete_in_batches, sweep};
+    use pattmayne_auth::entities::{audit_log, http_session};
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+    let app = crate::helpers::spawn_app().await;
+    let now = app.state.clock.now();
+    let expired = 2 * SWEEP_BATCH + 500;
+    let rows = (0..expired + 10).map(|i| http_session::ActiveModel {
+        id_hash: Set(format!("sweep-{i}")),
+        data: Set("{}".into()),
+        // The last ten are live.
+        expires_at: Set(if i < expired { now - 1 } else { now + 3600 }),
+    });
+    for chunk in rows.collect::<Vec<_>>().chunks(500) {
+        http_session::Entity::insert_many(chunk.to_vec())
+            .exec(&app.state.db)
+            .await
+            .unwrap();
+    }
+    sweep(&app.state.db, now, 86_400).await.unwrap();
+    let left = http_session::Entity::find()
+        .filter(http_session::Column::IdHash.starts_with("sweep-"))
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        left, 10,
+        "every expired row went, over several batches; the live stayed"
+    );
+    // Batches report what they deleted in all.
+    for i in 0..3 {
+        let entry = audit_log::ActiveModel {
+            at: Set(now - 100 - i),
+            actor_username: Set("test".into()),
+            action: Set("test".into()),
+            target: Set(String::new()),
+            details: Set(String::new()),
+            ..Default::default()
+        };
+        sea_orm::ActiveModelTrait::insert(entry, &app.state.db)
+            .await
+            .unwrap();
+    }
+    let deleted = delete_in_batches(&app.state.db, "audit_log", "id", "at", now - 50)
+        .await
+        .unwrap();
+    assert_eq!(deleted, 3);
+}

@@ -315,3 +315,59 @@ async fn rp_initiated_logout_without_a_matching_hint_asks_first() {
         .unwrap();
     assert_eq!(res.status(), 400);
 }
+
+/// A GET with `If-None-Match`, if given: (status, ETag, body).
+async fn get_with_tag(app: &TestApp, path: &str, tag: Option<&str>) -> (u16, String, String) {
+    let mut req = app.client.get(app.url(path));
+    if let Some(tag) = tag {
+        req = req.header("if-none-match", tag);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+    assert_eq!(res.headers()["cache-control"], "public, max-age=300");
+    (status, etag, res.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn discovery_and_the_jwks_are_served_from_memory_with_validators() {
+    let app = spawn_app().await;
+    for path in ["/.well-known/openid-configuration", "/oauth2/jwks"] {
+        let (status, etag, body) = get_with_tag(&app, path, None).await;
+        assert_eq!(status, 200);
+        assert!(etag.starts_with('"') && etag.ends_with('"'), "{etag}");
+        serde_json::from_str::<Value>(&body).unwrap();
+        let (status, again, body) = get_with_tag(&app, path, Some(&etag)).await;
+        assert_eq!(
+            (status, again.as_str(), body.as_str()),
+            (304, etag.as_str(), "")
+        );
+        let weak = format!("\"other\", W/{etag}");
+        assert_eq!(get_with_tag(&app, path, Some(&weak)).await.0, 304);
+        assert_eq!(get_with_tag(&app, path, Some("\"other\"")).await.0, 200);
+    }
+
+    // Another instance on the same database rotates the keys and signs
+    // with new ones: this instance's JWKS, from memory, lists them within
+    // JWKS_CACHE_SECS, not before (it does not read the keys per request).
+    let (_, before, body) = get_with_tag(&app, "/oauth2/jwks", None).await;
+    let other = pattmayne_auth::domain::signing::Signer::default();
+    let now = app.state.clock.now();
+    other.rotate(&app.state.db, now).await.unwrap();
+    other
+        .ensure_keys(&app.state.db, &app.state.keys, now)
+        .await
+        .unwrap();
+    let (_, still, same) = get_with_tag(&app, "/oauth2/jwks", None).await;
+    assert_eq!(
+        (still.as_str(), same.as_str()),
+        (before.as_str(), body.as_str())
+    );
+    app.state
+        .clock
+        .advance(pattmayne_auth::domain::signing::JWKS_CACHE_SECS);
+    let (_, after, body) = get_with_tag(&app, "/oauth2/jwks", None).await;
+    assert_ne!(after, before);
+    let jwks: JwkSet = serde_json::from_str(&body).unwrap();
+    assert_eq!(jwks.keys.len(), 4, "two retired keys and two new ones");
+}
