@@ -53,7 +53,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
@@ -61,7 +61,6 @@ use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
@@ -70,7 +69,7 @@ use crate::resources::{MAX_BODY_BYTES, REQUEST_TIMEOUT_SECS, SHUTDOWN_GRACE_SECS
 use crate::session_store::DbSessionStore;
 use crate::state::AppState;
 
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const REQUEST_ID: HeaderName = HeaderName::from_static(resources::REQUEST_ID_HEADER);
 
 /// The whole application: every feature's router merged, with the shared layers.
 pub fn app(state: AppState) -> Router {
@@ -84,14 +83,6 @@ pub fn app(state: AppState) -> Router {
             .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
                 resources::HTTP_SESSION_INACTIVITY_SECS,
             )));
-
-    let trace = TraceLayer::new_for_http().make_span_with(|request: &Request| {
-        let id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
-        // The path only: query strings may carry codes or state.
-        tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), request_id = %id)
-    })
-    .on_request(())
-    .on_response(DefaultOnResponse::new().level(tracing::Level::INFO));
 
     let hsts = state.config.is_https().then(|| {
         SetResponseHeaderLayer::if_not_present(
@@ -115,11 +106,13 @@ pub fn app(state: AppState) -> Router {
             http::errors::error_pages,
         ))
         .layer(sessions)
+        // Discovery and the JWKS need none of the layers above.
+        .merge(oauth::documents())
         .layer(tower::util::option_layer(hsts))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-                .layer(trace)
+                .layer(axum::middleware::from_fn(http::request_log::log_request))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 .layer(TimeoutLayer::with_status_code(
                     StatusCode::REQUEST_TIMEOUT,

@@ -255,3 +255,6 @@ pub const ADMIN_PAGE_SIZE: u64 = 25;
 pub const SUPPORTED_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
 /// Scope granted when a client asks for none.
 pub const DEFAULT_SCOPE: &str = "openid profile";
+
+/// The header a request's id travels in (made if absent, echoed back).
+pub const REQUEST_ID_HEADER: &str = "x-request-id";

@@ -21,7 +21,12 @@ pub fn init(format: LogFormat) -> Option<WorkerGuard> {
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(false)
         .thread_name("pattmayne-log")
-        .finish(std::io::stderr());
+        // Buffered: the writing thread drains every line waiting and then
+        // flushes, so under load one write(2) carries many lines.
+        .finish(std::io::BufWriter::with_capacity(
+            64 * 1024,
+            std::io::stderr(),
+        ));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(ansi)

@@ -14,6 +14,7 @@ mod m20261201_000004_accounts_by_mail;
 mod m20261201_000005_second_factors;
 mod m20261201_000006_backchannel_logout;
 mod m20261202_000001_native_clients;
+mod m20261202_000002_code_session_index;
 
 /// Every migration of the product, in order.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000005_second_factors::Migration),
             Box::new(m20261201_000006_backchannel_logout::Migration),
             Box::new(m20261202_000001_native_clients::Migration),
+            Box::new(m20261202_000002_code_session_index::Migration),
         ]
     }
 }

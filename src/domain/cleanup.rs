@@ -26,17 +26,21 @@ pub async fn run(db: DatabaseConnection, clock: Clock, audit_retention_secs: i64
 }
 
 /// Rows deleted by one statement of a sweep.
-pub const SWEEP_BATCH: u64 = 1000;
+pub const SWEEP_BATCH: u64 = 500;
 
-/// The pause between two batches, in which the hot path's writes go first
-/// (SQLite has one writer at a time).
-const SWEEP_PAUSE: Duration = Duration::from_millis(10);
+/// After each batch the sweep rests this many times as long as the batch
+/// took (at least [`SWEEP_MIN_PAUSE`]): it holds the database (SQLite's one
+/// writer, a share of PostgreSQL's disk and CPU) a fifth of the time at
+/// most, whatever the load, and the hot path's writes go first.
+const SWEEP_REST_FACTOR: u32 = 4;
+const SWEEP_MIN_PAUSE: Duration = Duration::from_millis(10);
 
 /// Deletes the rows of `table` (primary key `key`) whose `column` is at
 /// most `bound`, [`SWEEP_BATCH`] at a time: each batch is one short
-/// statement on the column's index, so a sweep of a million expired rows
-/// never holds a lock or the single SQLite writer for long. Returns how
-/// many rows went.
+/// statement on the column's index, and the sweep rests between batches
+/// (see [`SWEEP_REST_FACTOR`]), so a sweep of a million expired rows never
+/// holds a lock or the single SQLite writer for long. Returns how many rows
+/// went.
 pub async fn delete_in_batches(
     db: &impl ConnectionTrait,
     table: &str,
@@ -50,6 +54,7 @@ pub async fn delete_in_batches(
     );
     let mut total = 0;
     loop {
+        let started = std::time::Instant::now();
         let deleted = db
             .execute_raw(stmt(db, &sql, vec![bound.into()]))
             .await?
@@ -58,7 +63,8 @@ pub async fn delete_in_batches(
         if deleted < SWEEP_BATCH {
             return Ok(total);
         }
-        tokio::time::sleep(SWEEP_PAUSE).await;
+        let rest = (started.elapsed() * SWEEP_REST_FACTOR).max(SWEEP_MIN_PAUSE);
+        tokio::time::sleep(rest).await;
     }
 }
 

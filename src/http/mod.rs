@@ -10,6 +10,7 @@ pub mod errors;
 pub mod forms;
 pub mod identity;
 pub mod page;
+pub mod request_log;
 pub mod return_to;
 pub mod second_step;
 pub mod session;

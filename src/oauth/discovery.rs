@@ -107,14 +107,17 @@ fn metadata_json(config: &Config) -> serde_json::Value {
 
 /// The metadata document, served at both well-known addresses, from memory.
 pub async fn metadata(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    state.discovery.respond(&headers)
+    let response = state.discovery.respond(&headers);
+    // Counted here: these routes skip the layer that counts the others.
+    state.metrics.record_status(response.status().as_u16());
+    response
 }
 
 /// `GET /oauth2/jwks`: the public keys of RS256 and EdDSA signing, from
 /// memory (see `Signer::jwks` for how fresh).
-pub async fn jwks(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+pub async fn jwks(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let now = state.clock.now();
-    let jwks = state
+    let published = state
         .signer
         .jwks(
             &state.db,
@@ -122,8 +125,19 @@ pub async fn jwks(State(state): State<AppState>, headers: HeaderMap) -> Result<R
             now,
             state.config.access_token_ttl_secs,
         )
-        .await?;
-    let document = Document::new(jwks.body.clone(), &jwks.etag)
-        .ok_or_else(|| AppError::internal("JWKS ETag is not a header value"))?;
-    Ok(document.respond(&headers))
+        .await;
+    let response = match published.map(|jwks| Document::new(jwks.body.clone(), &jwks.etag)) {
+        Ok(Some(document)) => document.respond(&headers),
+        Ok(None) => internal(AppError::internal("JWKS ETag is not a header value")),
+        Err(err) => internal(err),
+    };
+    state.metrics.record_status(response.status().as_u16());
+    response
+}
+
+/// A failure on a route outside the error-page layer: logged, and answered
+/// with RFC 6749's `server_error`, nothing internal.
+fn internal(err: AppError) -> Response {
+    tracing::error!(error = %err, "JWKS could not be built");
+    crate::http::OAuthError::server_error().into_response()
 }

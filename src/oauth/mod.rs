@@ -37,6 +37,14 @@ pub fn router() -> Router<AppState> {
             get(userinfo::userinfo).post(userinfo::userinfo),
         )
         .route(routes::INTROSPECT, post(userinfo::introspect))
+}
+
+/// The published documents, discovery and the JWKS: fixed for everyone,
+/// read by every client library and resource server, and served from
+/// memory without the layers that pages and grants need (sessions, CSRF
+/// cookie, error pages): see `crate::app`.
+pub fn documents() -> Router<AppState> {
+    Router::new()
         .route(routes::JWKS, get(discovery::jwks))
         .route(routes::OAUTH_METADATA, get(discovery::metadata))
         .route(routes::OPENID_CONFIGURATION, get(discovery::metadata))
