@@ -2,7 +2,8 @@
 (Authlib, with requests) against a running server: discovery, PKCE
 authorization, code exchange with client_secret_basic, id_token and access
 token verification from the JWKS, userinfo, refresh, introspection,
-revocation. Run by .ci/interop, which starts the server and registers the
+revocation; and a public client (auth method none, a loopback redirect on
+any port) through its code flow and a refresh. Run by .ci/interop, which starts the server and registers the
 client and the account.
 """
 import json
@@ -61,4 +62,23 @@ except Exception as e:
 else:
     sys.exit("a revoked refresh token still refreshed")
 assert intro["active"] is True and rev.status_code == 200
+
+# A public client (a desktop game, RFC 8252): token_endpoint_auth_method
+# "none", PKCE, a loopback redirect on a port the registration never named.
+pub = json.load(open(os.environ["PATTMAYNE_PUBLIC_CLIENT_JSON"]))
+assert "client_secret" not in pub
+assert "none" in meta["token_endpoint_auth_methods_supported"]
+game = OAuth2Session(pub["client_id"], None, scope="openid profile", redirect_uri="http://127.0.0.1:54321/cb",
+                     code_challenge_method="S256", token_endpoint_auth_method="none")
+verifier = generate_token(48)
+url, state = game.create_authorization_url(meta["authorization_endpoint"], code_verifier=verifier)
+r = browser.get(url, allow_redirects=False)
+assert r.status_code == 302 and r.headers["location"].startswith("http://127.0.0.1:54321/cb?"), (r.status_code, r.text[:300])
+token = game.fetch_token(meta["token_endpoint"], authorization_response=r.headers["location"], code_verifier=verifier)
+at = jwt.decode(token["access_token"], jwks)
+at.validate()
+assert at["aud"] == pub["client_id"]
+new = game.refresh_token(meta["token_endpoint"], refresh_token=token["refresh_token"])
+assert new["refresh_token"] != token["refresh_token"]
+print("public client (none, loopback any port): ok")
 print("authlib interop: ok")
