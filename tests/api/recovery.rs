@@ -532,11 +532,19 @@ async fn a_reset_link_used_twice_at_once_works_once() {
 
 #[tokio::test]
 async fn the_forgotten_password_page_answers_the_same_for_every_address() {
-    let (app, mail) = spawn_app_with_mail(&["--password-resets-per-hour", "100"]).await;
+    let (app, mail) = spawn_app_with_mail(&[
+        "--password-resets-per-hour",
+        "100",
+        "--mails-per-address-per-hour",
+        "100",
+    ])
+    .await;
     app.create_user("alice", PASSWORD, false).await;
     let mut pages = Vec::new();
     let mut times: HashMap<&str, Vec<Duration>> = HashMap::new();
-    for round in 0..3 {
+    // Five rounds and their medians: one slow round on a busy machine
+    // (another process taking a core) must not decide it.
+    for round in 0..5 {
         for email in ["alice@example.com", "nobody@example.com"] {
             let browser = app.new_client(None);
             let csrf = app.csrf(&browser, "/password/forgot").await;
@@ -559,14 +567,14 @@ async fn the_forgotten_password_page_answers_the_same_for_every_address() {
     let median = |email: &str| {
         let mut t = times[email].clone();
         t.sort();
-        t[1].as_secs_f64()
+        t[2].as_secs_f64()
     };
     let ratio = median("alice@example.com") / median("nobody@example.com");
     assert!(
         (0.2..5.0).contains(&ratio),
         "a known address takes {ratio:.2}× as long"
     );
-    assert_eq!(mail.wait_for(&app, "alice@example.com", 3).await.len(), 3);
+    assert_eq!(mail.wait_for(&app, "alice@example.com", 5).await.len(), 5);
     assert_eq!(mail.count_to(&app, "nobody@example.com").await, 0);
     // A malformed address is a form error, not a mail.
     let res = forgot(&app, &app.new_client(None), "not an address").await;
