@@ -66,6 +66,12 @@ pub fn sha256_b64url(data: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, data))
 }
 
+/// A strong HTTP validator for `body` (RFC 9110 §8.8.3): 132 bits of its
+/// SHA-256, quoted.
+pub fn etag(body: &[u8]) -> String {
+    format!("\"{}\"", &sha256_b64url(body)[..22])
+}
+
 /// Equality that takes the same time wherever the inputs differ.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     #[allow(deprecated)]

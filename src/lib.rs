@@ -112,7 +112,10 @@ pub fn app(state: AppState) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-                .layer(axum::middleware::from_fn(http::request_log::log_request))
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    http::request_log::log_request,
+                ))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 .layer(TimeoutLayer::with_status_code(
                     StatusCode::REQUEST_TIMEOUT,

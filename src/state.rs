@@ -51,7 +51,9 @@ impl AppState {
         let mailer = Mailer::new(transport, config.mail_from.clone());
         let config_for_passkeys = config.clone();
         let passwords = Passwords::new(config.argon2, config.max_concurrent_hashes);
-        let discovery = Arc::new(crate::oauth::discovery::Document::metadata(&config));
+        let discovery = crate::oauth::discovery::Document::metadata(&config)
+            .map(Arc::new)
+            .ok_or_else(|| crate::ServeError::Setup("discovery metadata".into()))?;
         Ok(AppState {
             discovery,
             db,

@@ -308,6 +308,7 @@ pub async fn poll(
             .await?;
         return Ok(Poll::SlowDown);
     }
+    // Only an approval gives the row a session (`decide`).
     let (Some(user_id), Some(sso_session_id)) = (&row.user_id, &row.sso_session_id) else {
         by_hash().exec(db).await?;
         return Ok(match row.status.as_str() {
@@ -315,10 +316,6 @@ pub async fn poll(
             _ => Poll::Pending,
         });
     };
-    if row.status != APPROVED {
-        by_hash().exec(db).await?;
-        return Ok(Poll::Denied);
-    }
     // The one poll that redeems it: of racing polls, exactly one matches.
     let claimed = by_hash()
         .col_expr(device_code::Column::UsedAt, Expr::value(now))

@@ -330,7 +330,7 @@ impl Signer {
             .collect();
         let body = serde_json::to_vec(&json!({ "keys": published }))
             .map_err(|e| AppError::internal(format!("JWKS: {e}")))?;
-        let etag = format!("\"{}\"", &crate::crypto::sha256_b64url(&body)[..22]);
+        let etag = crate::crypto::etag(&body);
         let jwks = Arc::new(PublishedJwks {
             body: body.into(),
             etag,

@@ -41,6 +41,16 @@ impl Proof {
     }
 }
 
+/// A User-Agent as kept for the account page: no control characters, at
+/// most [`USER_AGENT_MAX`] characters.
+pub fn clean_user_agent(user_agent: &str) -> String {
+    user_agent
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(USER_AGENT_MAX)
+        .collect()
+}
+
 /// Whether a session's `amr` shows more than one factor.
 pub fn is_multi_factor(amr: &str) -> bool {
     amr.split(' ').any(|m| m == "mfa")
@@ -104,12 +114,7 @@ pub async fn start_as(
         expires_at: Set(now + ttl_secs),
         ended_at: Set(None),
         ip: Set(ip),
-        user_agent: Set(user_agent.map(|ua| {
-            ua.chars()
-                .filter(|c| !c.is_control())
-                .take(USER_AGENT_MAX)
-                .collect()
-        })),
+        user_agent: Set(user_agent.map(clean_user_agent)),
     }
     .insert(db)
     .await

@@ -96,7 +96,6 @@ pub async fn error_pages(State(state): State<AppState>, request: Request, next: 
     let here = here_of(request.uri());
     let session = request.extensions().get::<Session>().cloned();
     let response = next.run(request).await;
-    state.metrics.record_status(response.status().as_u16());
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;

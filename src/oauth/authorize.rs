@@ -436,13 +436,7 @@ impl Authorizer for DbAuthorizer {
 
 /// A scope as a string in a stable order (oxide-auth keeps scopes in a set).
 fn canonical_scope(scope: &Scope) -> String {
-    let asked: Vec<&str> = scope.iter().collect();
-    SUPPORTED_SCOPES
-        .iter()
-        .filter(|s| asked.contains(s))
-        .copied()
-        .collect::<Vec<_>>()
-        .join(" ")
+    crate::oauth::params::canonical_scope(scope.iter())
 }
 
 /// The resource owner's consent is the SSO session: signed in means yes.

@@ -27,9 +27,6 @@ pub struct DeviceAuthorization {
     pub interval: i64,
 }
 
-/// The most of a device's User-Agent kept for its session.
-const USER_AGENT_MAX: usize = 200;
-
 /// `POST /oauth2/device_authorization`.
 pub async fn device_authorization(State(state): State<AppState>, call: ApiCall) -> Response {
     answer(authorize_device(&state, &call).await)
@@ -50,7 +47,7 @@ async fn authorize_device(
         .headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
-        .map(|ua| ua.chars().take(USER_AGENT_MAX).collect());
+        .map(crate::domain::sso::clean_user_agent);
     let device = DeviceInfo {
         ip: Some(call.ip.clone()),
         user_agent,
@@ -92,10 +89,5 @@ fn canonical_scope(asked: Option<&str>) -> Result<String, OAuthError> {
     if asked.iter().any(|s| !SUPPORTED_SCOPES.contains(s)) {
         return Err(OAuthError::invalid_scope("the scope is not supported"));
     }
-    Ok(SUPPORTED_SCOPES
-        .iter()
-        .filter(|s| asked.contains(s))
-        .copied()
-        .collect::<Vec<_>>()
-        .join(" "))
+    Ok(crate::oauth::params::canonical_scope(asked))
 }

@@ -14,6 +14,18 @@ use crate::resources::OAUTH_PARAM_MAX;
 #[derive(Debug, Default)]
 pub struct Params(HashMap<String, String>);
 
+/// Scope values in the server's order (`SUPPORTED_SCOPES`), so that equal
+/// scopes are equal strings: what codes and token families store.
+pub fn canonical_scope<'a>(asked: impl IntoIterator<Item = &'a str>) -> String {
+    let asked: Vec<&str> = asked.into_iter().collect();
+    crate::resources::SUPPORTED_SCOPES
+        .iter()
+        .filter(|s| asked.contains(s))
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 impl Params {
     /// Parses a body, refusing other content types, repeated parameters and
     /// over-long values with `invalid_request`.

@@ -19,7 +19,7 @@ use crate::domain::device_grant::{self, Poll};
 use crate::domain::signing::{AccessClaims, Typ};
 use crate::domain::sso;
 use crate::domain::tokens::{self, GrantError, IssuedRefresh, Rotated};
-use crate::entities::client;
+use crate::entities::{client, sso_session, user};
 use crate::error::AppError;
 use crate::http::OAuthError;
 use crate::metrics::inc;
@@ -199,8 +199,31 @@ async fn exchange_code(
     .await?
     .map_err(invalid_grant)?;
     inc(&state.metrics.tokens_from_code);
+    first_tokens(
+        state,
+        client,
+        &session,
+        &person,
+        issued,
+        row.nonce.as_deref(),
+        now,
+    )
+    .await
+}
+
+/// The answer of a grant that starts a family (a code, a device code): the
+/// access token, the refresh token and an id_token about the session.
+async fn first_tokens(
+    state: &AppState,
+    client: &client::Model,
+    session: &sso_session::Model,
+    person: &user::Model,
+    issued: IssuedRefresh,
+    nonce: Option<&str>,
+    now: i64,
+) -> Result<TokenResponse, OAuthError> {
     let id_token = IdTokenContext {
-        nonce: row.nonce.as_deref(),
+        nonce,
         auth_time: session.authenticated_at,
         amr: &session.amr,
     };
@@ -287,18 +310,7 @@ async fn redeem_device_code(
     .await?
     .map_err(invalid_grant)?;
     inc(&state.metrics.tokens_from_device_code);
-    let id_token = IdTokenContext {
-        nonce: None,
-        auth_time: session.authenticated_at,
-        amr: &session.amr,
-    };
-    let subject = Subject {
-        id: &person.id,
-        username: &person.username,
-        email: Some(&person.email),
-        email_verified: person.email_verified,
-    };
-    respond(state, client, subject, issued, None, Some(id_token), now).await
+    first_tokens(state, client, &session, &person, issued, None, now).await
 }
 
 async fn refresh(

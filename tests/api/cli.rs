@@ -10,26 +10,9 @@ use crate::helpers::{PASSWORD, s};
 
 #[tokio::test]
 async fn cli_creates_lists_rotates_and_deletes_client_sites() {
-    use std::process::Command;
     let (url, _pg) = crate::helpers::fresh_database_url().await;
-    let bin = env!("CARGO_BIN_EXE_pattmayne-auth");
-    let run = |args: &[&str]| {
-        Command::new(bin)
-            .args(args)
-            .env_clear()
-            .env("DATABASE_URL", &url)
-            .env(
-                "AUTH_SECRET_KEY",
-                "cli-test-secret-key-long-enough-0123456789",
-            )
-            .env("AUTH_DATA_DIR", std::env::temp_dir())
-            .output()
-            .unwrap()
-    };
-    let json = |out: std::process::Output| -> Value {
-        serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("no JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)))
-    };
+    let dir = std::env::temp_dir();
+    let run = |args: &[&str]| run_cli(&url, &dir, Some(CLI_SECRET_KEY), args, None);
     let out = run(&[
         "client",
         "create",
@@ -46,7 +29,7 @@ async fn cli_creates_lists_rotates_and_deletes_client_sites() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let creds = json(out);
+    let creds = json_of(out);
     let id = s(&creds, "client_id");
     assert!(s(&creds, "client_secret").len() >= 43 && s(&creds, "jwt_secret").len() >= 43);
     let out = run(&[
@@ -62,10 +45,10 @@ async fn cli_creates_lists_rotates_and_deletes_client_sites() {
         "https://keys.example/backchannel-logout",
         "--json",
     ]);
-    let creds2 = json(out);
+    let creds2 = json_of(out);
     assert!(creds2.get("jwt_secret").is_none());
     let keys_id = s(&creds2, "client_id");
-    let shown = json(run(&["client", "show", &keys_id, "--json"]));
+    let shown = json_of(run(&["client", "show", &keys_id, "--json"]));
     assert_eq!(
         shown["backchannel_logout_uri"],
         "https://keys.example/backchannel-logout"
@@ -83,7 +66,7 @@ async fn cli_creates_lists_rotates_and_deletes_client_sites() {
             .status
             .success()
     );
-    let shown = json(run(&["client", "show", &keys_id, "--json"]));
+    let shown = json_of(run(&["client", "show", &keys_id, "--json"]));
     assert_eq!(shown["backchannel_logout_uri"], Value::Null);
     let bad = run(&[
         "client",
@@ -105,12 +88,12 @@ async fn cli_creates_lists_rotates_and_deletes_client_sites() {
 
     let list = String::from_utf8(run(&["client", "list"]).stdout).unwrap();
     assert!(list.contains(&id) && list.contains("Keys"));
-    let show = json(run(&["client", "show", &id, "--json"]));
+    let show = json_of(run(&["client", "show", &id, "--json"]));
     assert_eq!(
         show["redirect_uris"],
         serde_json::json!(["https://game.example/cb", "http://localhost:3000/cb"])
     );
-    let rotated = json(run(&["client", "rotate-secret", &id, "--json"]));
+    let rotated = json_of(run(&["client", "rotate-secret", &id, "--json"]));
     assert_ne!(rotated["client_secret"], creds["client_secret"]);
     assert!(run(&["client", "disable", &id]).status.success());
     assert!(run(&["client", "delete", &id]).status.success());
@@ -147,6 +130,15 @@ async fn cli_creates_lists_rotates_and_deletes_client_sites() {
 
 /// Runs the binary with a clean environment on `url`, cheap hashing, and
 /// `stdin` as its input.
+/// The master key the client-site commands run with.
+const CLI_SECRET_KEY: &str = "cli-test-secret-key-long-enough-0123456789";
+
+/// A command's JSON output, or its stderr in the failure.
+fn json_of(out: std::process::Output) -> Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("no JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)))
+}
+
 fn run_cli(
     url: &str,
     data_dir: &std::path::Path,
@@ -411,26 +403,9 @@ async fn cli_sets_passwords_makes_reset_links_and_vouches_for_addresses() {
 
 #[tokio::test]
 async fn cli_registers_games_outside_the_browser() {
-    use std::process::Command;
     let (url, _pg) = crate::helpers::fresh_database_url().await;
-    let bin = env!("CARGO_BIN_EXE_pattmayne-auth");
-    let run = |args: &[&str]| {
-        Command::new(bin)
-            .args(args)
-            .env_clear()
-            .env("DATABASE_URL", &url)
-            .env(
-                "AUTH_SECRET_KEY",
-                "cli-test-secret-key-long-enough-0123456789",
-            )
-            .env("AUTH_DATA_DIR", std::env::temp_dir())
-            .output()
-            .unwrap()
-    };
-    let json = |out: std::process::Output| -> Value {
-        serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("no JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)))
-    };
+    let dir = std::env::temp_dir();
+    let run = |args: &[&str]| run_cli(&url, &dir, Some(CLI_SECRET_KEY), args, None);
     // A game: public, with the device grant; no secret, EdDSA by default.
     let out = run(&[
         "client",
@@ -443,9 +418,9 @@ async fn cli_registers_games_outside_the_browser() {
         "http://127.0.0.1/callback",
         "--json",
     ]);
-    let game = json(out);
+    let game = json_of(out);
     assert!(game.get("client_secret").is_none() && game.get("jwt_secret").is_none());
-    let shown = json(run(&["client", "show", &s(&game, "client_id"), "--json"]));
+    let shown = json_of(run(&["client", "show", &s(&game, "client_id"), "--json"]));
     assert_eq!(
         (shown["public"].clone(), shown["device_grant"].clone()),
         (true.into(), true.into())
