@@ -19,6 +19,10 @@ use tracing_subscriber::fmt::MakeWriter;
 
 use crate::config::LogFormat;
 
+mod line;
+
+pub use line::{Line, in_request};
+
 /// How long a line may wait in the batch.
 const FLUSH_EVERY: Duration = Duration::from_millis(50);
 /// A batch this big is written at once.
@@ -35,16 +39,19 @@ pub fn init(format: LogFormat) -> Option<LogGuard> {
     });
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let (writer, guard) = Lines::start(std::io::stderr(), HOLD_AT);
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(ansi)
-        .with_writer(writer);
-    // A second init (tests start many servers in one process) is harmless.
-    let installed = match format {
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
-        LogFormat::Text => builder.try_init(),
+    let line = match format {
+        LogFormat::Json => Line::Json,
+        LogFormat::Text => Line::Text,
     };
-    installed.ok().map(|()| guard)
+    // A second init (tests start many servers in one process) is harmless.
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi && matches!(line, Line::Text))
+        .with_writer(writer)
+        .event_format(line)
+        .try_init()
+        .ok()
+        .map(|()| guard)
 }
 
 /// The batch of formatted lines waiting to be written.

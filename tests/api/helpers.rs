@@ -50,6 +50,7 @@ fn init_logs() -> Arc<Mutex<Vec<u8>>> {
             .with_env_filter("debug,hyper=info,h2=info,sqlx=debug,sea_orm=debug")
             .with_ansi(false)
             .with_writer(move || writer.clone())
+            .event_format(pattmayne_auth::telemetry::Line::Text)
             .try_init();
         sink
     })
