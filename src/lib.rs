@@ -54,12 +54,9 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
-use tower::ServiceBuilder;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -68,8 +65,6 @@ use crate::config::Config;
 use crate::resources::{MAX_BODY_BYTES, REQUEST_TIMEOUT_SECS, SHUTDOWN_GRACE_SECS, cookies};
 use crate::session_store::DbSessionStore;
 use crate::state::AppState;
-
-const REQUEST_ID: HeaderName = HeaderName::from_static(resources::REQUEST_ID_HEADER);
 
 /// The whole application: every feature's router merged, with the shared layers.
 pub fn app(state: AppState) -> Router {
@@ -83,13 +78,6 @@ pub fn app(state: AppState) -> Router {
             .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
                 resources::HTTP_SESSION_INACTIVITY_SECS,
             )));
-
-    let hsts = state.config.is_https().then(|| {
-        SetResponseHeaderLayer::if_not_present(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static(resources::HSTS),
-        )
-    });
 
     Router::new()
         .merge(web::router())
@@ -106,35 +94,19 @@ pub fn app(state: AppState) -> Router {
             http::errors::error_pages,
         ))
         .layer(sessions)
-        // Discovery and the JWKS need none of the layers above.
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(REQUEST_TIMEOUT_SECS),
+        ))
+        // Discovery and the JWKS, answered from memory, need none of the
+        // layers above.
         .merge(oauth::documents())
-        .layer(tower::util::option_layer(hsts))
-        .layer(
-            ServiceBuilder::new()
-                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-                .layer(axum::middleware::from_fn_with_state(
-                    state.clone(),
-                    http::request_log::log_request,
-                ))
-                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::REQUEST_TIMEOUT,
-                    Duration::from_secs(REQUEST_TIMEOUT_SECS),
-                ))
-                .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-                .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-                .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
-                .layer(security_header(header::REFERRER_POLICY, "no-referrer"))
-                .layer(security_header(
-                    header::CONTENT_SECURITY_POLICY,
-                    "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
-                )),
-        )
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            http::request_log::every_request,
+        ))
         .with_state(state)
-}
-
-fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
-    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
 }
 
 /// Why the server stopped with an error.

@@ -43,8 +43,8 @@ pub const JWKS_CACHE_SECS: i64 = 5;
 #[derive(Debug)]
 pub struct PublishedJwks {
     pub body: bytes::Bytes,
-    /// A strong validator: a hash of the body.
-    pub etag: String,
+    /// A strong validator: a hash of the body (an `ETag` header value).
+    pub etag: bytes::Bytes,
     kids: Vec<String>,
     built_at: i64,
 }
@@ -333,7 +333,7 @@ impl Signer {
         let etag = crate::crypto::etag(&body);
         let jwks = Arc::new(PublishedJwks {
             body: body.into(),
-            etag,
+            etag: etag.into(),
             kids,
             built_at: now,
         });

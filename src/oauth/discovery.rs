@@ -1,6 +1,6 @@
 //! Discovery (RFC 8414 and OpenID Connect Discovery) and the JWKS.
 
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -19,9 +19,9 @@ pub struct Document {
 }
 
 impl Document {
-    fn new(body: bytes::Bytes, etag: &str) -> Option<Document> {
+    fn new(body: bytes::Bytes, etag: bytes::Bytes) -> Option<Document> {
         Some(Document {
-            etag: HeaderValue::from_str(etag).ok()?,
+            etag: HeaderValue::from_maybe_shared(etag).ok()?,
             body,
         })
     }
@@ -31,7 +31,7 @@ impl Document {
     pub fn metadata(config: &Config) -> Option<Document> {
         let body = bytes::Bytes::from(metadata_json(config).to_string());
         let etag = crate::crypto::etag(&body);
-        Document::new(body, &etag)
+        Document::new(body, etag.into())
     }
 
     /// The document, or `304 Not Modified` to a client that holds it
@@ -104,13 +104,13 @@ fn metadata_json(config: &Config) -> serde_json::Value {
 }
 
 /// The metadata document, served at both well-known addresses, from memory.
-pub async fn metadata(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    state.discovery.respond(&headers)
+pub async fn metadata(State(state): State<AppState>, request: Request) -> Response {
+    state.discovery.respond(request.headers())
 }
 
 /// `GET /oauth2/jwks`: the public keys of RS256 and EdDSA signing, from
 /// memory (see `Signer::jwks` for how fresh).
-pub async fn jwks(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub async fn jwks(State(state): State<AppState>, request: Request) -> Response {
     let now = state.clock.now();
     let published = state
         .signer
@@ -121,8 +121,8 @@ pub async fn jwks(State(state): State<AppState>, headers: HeaderMap) -> Response
             state.config.access_token_ttl_secs,
         )
         .await;
-    match published.map(|jwks| Document::new(jwks.body.clone(), &jwks.etag)) {
-        Ok(Some(document)) => document.respond(&headers),
+    match published.map(|jwks| Document::new(jwks.body.clone(), jwks.etag.clone())) {
+        Ok(Some(document)) => document.respond(request.headers()),
         Ok(None) => internal(AppError::internal("JWKS ETag is not a header value")),
         Err(err) => internal(err),
     }

@@ -164,7 +164,15 @@ async fn responses_carry_request_id_and_security_headers() {
     let res = app.get("/").await;
     assert_eq!(res.status(), 200);
     let h = res.headers();
-    assert_eq!(h["x-request-id"].to_str().unwrap().len(), 36);
+    let id = h["x-request-id"].to_str().unwrap();
+    assert_eq!(id.len(), 36);
+    assert!(
+        crate::helpers::captured_logs()
+            .lines()
+            .any(|l| l.contains(r#"request method=GET path="/""#)
+                && l.ends_with(&format!(r#"request_id="{id}""#))),
+        "no request line carries {id}"
+    );
     assert_eq!(h["x-frame-options"], "DENY");
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert!(
@@ -172,6 +180,28 @@ async fn responses_carry_request_id_and_security_headers() {
             .to_str()
             .unwrap()
             .contains("frame-ancestors 'none'")
+    );
+
+    // The caller's id is kept, and the documents served from memory (outside
+    // the pages' layers) carry the same headers.
+    let res = app
+        .client
+        .get(app.url("/oauth2/jwks"))
+        .header("x-request-id", "trace-me-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let h = res.headers();
+    assert_eq!(h["x-request-id"], "trace-me-42");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["referrer-policy"], "no-referrer");
+    assert!(
+        crate::helpers::captured_logs()
+            .lines()
+            .any(|l| l.contains(r#"path="/oauth2/jwks" status=200"#)
+                && l.ends_with(r#"request_id="trace-me-42""#)),
+        "the JWKS line carries the caller's id"
     );
 }
 
