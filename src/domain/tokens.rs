@@ -33,7 +33,7 @@ use std::sync::Arc;
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult,
-    QueryFilter, QueryResult, Set, TransactionSession, TransactionTrait, Value,
+    QueryFilter, QueryResult, Set, Value,
 };
 
 use crate::crypto::{Keys, constant_time_eq, hash_token, random_token};
@@ -269,13 +269,30 @@ struct StartedFamily {
     expires_at: i64,
 }
 
-/// One statement: starts a family for the code's session and client, or,
-/// if the session already has a live family at this client that may be
-/// joined, returns that one. Returns nothing if the session is not live, or
-/// if its live family at this client may not be joined (it must be
-/// superseded first). On PostgreSQL the session row is share-locked, so a
-/// sign-out either waits for this statement (and then revokes its family)
-/// or has ended the session before it (and nothing starts).
+/// The columns of a family row that a new family sets (`$n` are
+/// [`upsert_family`]'s values), and what a joined family keeps.
+const STARTED_COLUMNS: [(&str, &str); 8] = [
+    ("family_id", "excluded.family_id"),
+    ("token_hash", "excluded.token_hash"),
+    ("scope", "excluded.scope"),
+    ("created_at", "excluded.created_at"),
+    ("expires_at", "excluded.expires_at"),
+    ("generation", "0"),
+    ("rotated_at", "NULL"),
+    ("prev_rotated_at", "NULL"),
+];
+
+/// One statement: starts a family for the code's session and client. If the
+/// session already has a live family at this client, the statement either
+/// joins it, when [`joinable`], and returns it as it is, or supersedes it:
+/// the row becomes the new family in place (its id, token, scope and
+/// times), so every token of the old family is unknown from then on. Returns
+/// nothing if the session is not live. On PostgreSQL the session row is
+/// share-locked, so a sign-out either waits for this statement (and then
+/// revokes its family) or has ended the session before it (and nothing
+/// starts); two exchanges racing for one session and client meet in the
+/// conflict on the live family's unique index, where the second waits for
+/// the first and then joins or supersedes what the first left.
 async fn upsert_family(
     db: &impl ConnectionTrait,
     keys: &Keys,
@@ -288,6 +305,15 @@ async fn upsert_family(
         DbBackend::Postgres => " FOR SHARE",
         _ => "",
     };
+    // Each SET sees the row as it was, so the one condition holds for all.
+    let joined = joinable("refresh_tokens", "excluded.scope", "$8", "$9");
+    let set = STARTED_COLUMNS
+        .iter()
+        .map(|(column, started)| {
+            format!("{column} = CASE WHEN {joined} THEN refresh_tokens.{column} ELSE {started} END")
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
     let sql = format!(
         "INSERT INTO refresh_tokens \
            (family_id, token_hash, user_id, client_id, sso_session_id, scope, created_at, expires_at, generation) \
@@ -295,9 +321,8 @@ async fn upsert_family(
            CASE WHEN s.expires_at < $10 THEN s.expires_at ELSE $10 END, 0 FROM sso_sessions s \
          WHERE s.id = $6 AND s.user_id = $7 AND s.ended_at IS NULL AND s.expires_at > $5{lock} \
          ON CONFLICT (sso_session_id, client_id) WHERE revoked_at IS NULL \
-         DO UPDATE SET generation = refresh_tokens.generation WHERE {} \
-         RETURNING family_id, token_hash, generation, expires_at",
-        joinable("refresh_tokens", "excluded.scope", "$8", "$9")
+         DO UPDATE SET {set} \
+         RETURNING family_id, token_hash, generation, expires_at"
     );
     let values = vec![
         family_id.into(),
@@ -318,31 +343,6 @@ async fn upsert_family(
         .next())
 }
 
-/// Revokes the session's live family at this client unless it may be
-/// joined (see [`joinable`]).
-async fn supersede(
-    db: &impl ConnectionTrait,
-    code: FamilyFor<'_>,
-    join_after: i64,
-    now: i64,
-) -> Result<(), DbErr> {
-    let sql = format!(
-        "UPDATE refresh_tokens SET revoked_at = $1 \
-         WHERE sso_session_id = $2 AND client_id = $3 AND revoked_at IS NULL AND NOT ({})",
-        joinable("refresh_tokens", "$4", "$5", "$6")
-    );
-    let values = vec![
-        now.into(),
-        code.sso_session_id.into(),
-        code.client_id.into(),
-        code.scope.into(),
-        join_after.into(),
-        INLINE_WALK.into(),
-    ];
-    db.execute_raw(stmt(db, &sql, values)).await?;
-    Ok(())
-}
-
 /// Gives a consumed code's client its family for the code's session.
 ///
 /// Code exchanges of one session and client can race: two tabs coming back
@@ -352,17 +352,14 @@ async fn supersede(
 /// started within the refresh grace window (for the same scope): it is
 /// answered with the family's live token, which the server recomputes from
 /// the family's id (see [`first_token`]), and every racer holds the same
-/// family. An older family is *superseded*: revoked, and a new one started,
-/// so signing in again at a site cuts off whoever held its old token.
+/// family. An older family is *superseded*: replaced by a new one, so
+/// signing in again at a site cuts off whoever held its old token.
 ///
-/// The common case is one statement: the upsert starts the family, or joins
-/// the one a racing exchange has just started. Only when a family must be
-/// superseded does the exchange take the session's row lock (PostgreSQL;
-/// SQLite's single writer does the same), so superseding exchanges go one
-/// after another and each finishes in one pass: a race can never leave two
-/// live families, nor answer with a constraint violation.
+/// Starting, joining and superseding are one statement ([`upsert_family`]),
+/// atomic on both databases: a race can never leave two live families, nor
+/// answer with a constraint violation.
 pub async fn start_family(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &impl ConnectionTrait,
     keys: &Keys,
     code: FamilyFor<'_>,
     grace_secs: i64,
@@ -375,33 +372,20 @@ pub async fn start_family(
     } else {
         i64::MAX
     };
-    let mut supersede_after = join_after;
-    if let Some(row) = upsert_family(db, keys, code, family_id, join_after, now).await? {
-        match recompute_live(keys, &row.family_id, row.generation, &row.token_hash) {
-            Some(token) => return finish_start(db, code, row, token).await.map(Ok),
-            // A family from before first tokens were derived: replace it.
-            None => supersede_after = i64::MAX,
-        }
+    let Some(row) = upsert_family(db, keys, code, family_id, join_after, now).await? else {
+        return Ok(Err(GrantError::SessionEnded));
+    };
+    if let Some(token) = recompute_live(keys, &row.family_id, row.generation, &row.token_hash) {
+        return finish_start(db, code, row, token).await.map(Ok);
     }
-    let txn = crate::db::begin_write(db).await?;
-    if txn.get_database_backend() == DbBackend::Postgres {
-        txn.execute_raw(stmt(
-            &txn,
-            "SELECT 1 FROM sso_sessions WHERE id = $1 FOR UPDATE",
-            vec![code.sso_session_id.into()],
-        ))
-        .await?;
-    }
-    supersede(&txn, code, supersede_after, now).await?;
-    let Some(row) = upsert_family(&txn, keys, code, family_id, join_after, now).await? else {
-        txn.rollback().await?;
+    // Joined a family from before first tokens were derived, whose live
+    // token cannot be recomputed: supersede it instead.
+    let Some(row) = upsert_family(db, keys, code, family_id, i64::MAX, now).await? else {
         return Ok(Err(GrantError::SessionEnded));
     };
     let token = recompute_live(keys, &row.family_id, row.generation, &row.token_hash)
-        .ok_or_else(|| DbErr::Custom("a joined family's live token cannot be recomputed".into()))?;
-    let issued = finish_start(&txn, code, row, token).await?;
-    txn.commit().await?;
-    Ok(Ok(issued))
+        .ok_or_else(|| DbErr::Custom("a new family's first token cannot be recomputed".into()))?;
+    finish_start(db, code, row, token).await.map(Ok)
 }
 
 /// Links the code to the family it gave, if not the one it was linked to
