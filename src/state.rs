@@ -49,6 +49,8 @@ pub struct Shared {
     pub passkeys: Option<Arc<crate::domain::passkeys::Passkeys>>,
     /// The discovery metadata, serialised once.
     pub discovery: Arc<crate::oauth::discovery::Document>,
+    /// Client sites as the authorization request and the token endpoint read them.
+    pub clients: crate::domain::clients::ClientCache,
 }
 
 impl AppState {
@@ -69,6 +71,7 @@ impl AppState {
             .ok_or_else(|| crate::ServeError::Setup("discovery metadata".into()))?;
         Ok(AppState(Arc::new(Shared {
             discovery,
+            clients: Default::default(),
             db,
             templates: Arc::new(Templates::new()?),
             keys: Arc::new(keys),

@@ -7,12 +7,13 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionSession,
-    TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionSession, TransactionTrait,
 };
 use serde::Serialize;
 
@@ -303,6 +304,103 @@ fn new_client_id() -> Result<String, crate::crypto::CryptoError> {
     }
 }
 
+/// How long a client site read through [`ClientCache`] is used before it is
+/// read again: how long a change made by another instance or the CLI (a
+/// rotated secret, a disabled site, new redirect URIs) may take to reach
+/// this one. A change made through this process is seen at once.
+pub const CLIENT_CACHE_SECS: i64 = 5;
+
+/// Counts the changes to client sites made by this process; a cached site
+/// read before the latest one is read again.
+static CHANGES: AtomicU64 = AtomicU64::new(0);
+
+/// Records that a client site changes (called by every function here that
+/// writes one, before it writes, so a read racing the write is not kept
+/// past [`CLIENT_CACHE_SECS`]).
+fn changing() {
+    CHANGES.fetch_add(1, Ordering::AcqRel);
+}
+
+/// A client site as the hot paths need it: the row and, if it is enabled,
+/// its redirect URIs.
+#[derive(Debug)]
+pub struct CachedClient {
+    pub client: client::Model,
+    /// Empty for a disabled client (its authorization requests are refused).
+    pub redirect_uris: Vec<String>,
+}
+
+struct Entry {
+    /// `None`: no such client (remembered too, so unknown ids cost a read
+    /// per [`CLIENT_CACHE_SECS`] at most).
+    site: Option<Arc<CachedClient>>,
+    read_at: i64,
+    changes: u64,
+}
+
+/// Client sites kept in memory for the authorization request and the token
+/// endpoint, which otherwise read the client row on every call. Bounded:
+/// past [`CLIENT_CACHE_MAX`] sites it starts again from empty (a flood of
+/// made-up client ids cannot grow it).
+#[derive(Default)]
+pub struct ClientCache {
+    entries: std::sync::RwLock<HashMap<String, Entry>>,
+}
+
+/// The most client sites (known or not) a [`ClientCache`] holds.
+pub const CLIENT_CACHE_MAX: usize = 10_000;
+
+impl ClientCache {
+    /// The client site `client_id` names, from memory if read within
+    /// [`CLIENT_CACHE_SECS`] and unchanged since; else from the database.
+    pub async fn get(
+        &self,
+        db: &impl ConnectionTrait,
+        client_id: &str,
+        now: i64,
+    ) -> Result<Option<Arc<CachedClient>>, DbErr> {
+        let changes = CHANGES.load(Ordering::Acquire);
+        if let Some(site) = self.fresh(client_id, now, changes) {
+            return Ok(site);
+        }
+        let site = match find(db, client_id).await? {
+            Some(client) => {
+                let redirect_uris = match client.enabled {
+                    true => redirect_uris(db, client_id).await?,
+                    false => Vec::new(),
+                };
+                Some(Arc::new(CachedClient {
+                    client,
+                    redirect_uris,
+                }))
+            }
+            None => None,
+        };
+        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= CLIENT_CACHE_MAX && !entries.contains_key(client_id) {
+            entries.clear();
+        }
+        entries.insert(
+            client_id.to_owned(),
+            Entry {
+                site: site.clone(),
+                read_at: now,
+                changes,
+            },
+        );
+        Ok(site)
+    }
+
+    /// What is cached for `client_id`, if still good.
+    fn fresh(&self, client_id: &str, now: i64, changes: u64) -> Option<Option<Arc<CachedClient>>> {
+        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+        let entry = entries.get(client_id)?;
+        let fresh = entry.changes == changes
+            && (entry.read_at..entry.read_at + CLIENT_CACHE_SECS).contains(&now);
+        fresh.then(|| entry.site.clone())
+    }
+}
+
 /// Registers a client site. Returns its credentials, which are not kept.
 #[allow(clippy::too_many_arguments)]
 pub async fn create(
@@ -315,6 +413,7 @@ pub async fn create(
     allow_http: bool,
     now: i64,
 ) -> AppResult<(ClientSite, ClientCredentials)> {
+    changing();
     if kind.public && alg == TokenAlg::HS256 {
         // HS256 needs a secret shared with the client, which a public client cannot keep.
         return Err(AppError::BadRequest(Msg::new("admin-client-public-hs256")));
@@ -454,29 +553,6 @@ pub async fn redirect_uris(
         .collect())
 }
 
-/// The registered redirect URIs of an enabled client, in one round trip
-/// (the authorization request's lookup): none for an unknown or disabled
-/// client.
-pub async fn enabled_redirect_uris(
-    db: &impl ConnectionTrait,
-    client_id: &str,
-) -> Result<Vec<String>, DbErr> {
-    let owner: sea_orm::RelationDef = client_redirect_uri::Entity::belongs_to(client::Entity)
-        .from(client_redirect_uri::Column::ClientId)
-        .to(client::Column::ClientId)
-        .into();
-    Ok(client_redirect_uri::Entity::find()
-        .join(sea_orm::JoinType::InnerJoin, owner)
-        .filter(client_redirect_uri::Column::ClientId.eq(client_id))
-        .filter(client::Column::Enabled.eq(true))
-        .order_by_asc(client_redirect_uri::Column::Id)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| r.uri)
-        .collect())
-}
-
 /// A client site with its redirect URIs.
 pub async fn site(db: &impl ConnectionTrait, client_id: &str) -> Result<Option<ClientSite>, DbErr> {
     let Some(c) = find(db, client_id).await? else {
@@ -564,6 +640,7 @@ pub async fn update(
     allow_http: bool,
     now: i64,
 ) -> AppResult<()> {
+    changing();
     let txn = crate::db::begin_write(db).await?;
     let Some(existing) = find(&txn, client_id).await? else {
         return Err(AppError::NotFound);
@@ -607,6 +684,7 @@ pub async fn set_backchannel_uri(
     uri: Option<&str>,
     now: i64,
 ) -> Result<(), DbErr> {
+    changing();
     client::Entity::update_many()
         .col_expr(
             client::Column::BackchannelLogoutUri,
@@ -626,6 +704,7 @@ pub async fn set_accent(
     accent: Option<&str>,
     now: i64,
 ) -> Result<(), DbErr> {
+    changing();
     client::Entity::update_many()
         .col_expr(
             client::Column::AccentColor,
@@ -645,6 +724,7 @@ pub async fn rotate_secret(
     client_id: &str,
     now: i64,
 ) -> AppResult<String> {
+    changing();
     let secret = random_token()?;
     let found = client::Entity::update_many()
         .col_expr(client::Column::SecretHash, Expr::value(hash_token(&secret)))
@@ -671,6 +751,7 @@ pub async fn set_enabled(
     enabled: bool,
     now: i64,
 ) -> AppResult<()> {
+    changing();
     let found = client::Entity::update_many()
         .col_expr(client::Column::Enabled, Expr::value(enabled))
         .col_expr(client::Column::UpdatedAt, Expr::value(now))
@@ -687,6 +768,7 @@ pub async fn set_enabled(
 
 /// Deletes a client; its redirect URIs, codes and refresh tokens go with it.
 pub async fn delete(db: &impl ConnectionTrait, client_id: &str) -> AppResult<()> {
+    changing();
     let deleted = client::Entity::delete_by_id(client_id.to_owned())
         .exec(db)
         .await?

@@ -146,7 +146,8 @@ pub async fn authorize(
         .map(|s| (s.sso.id.clone(), s.user.id.clone()));
     let endpoint = AuthorizeEndpoint {
         registrar: DbRegistrar {
-            db: state.db.clone(),
+            state: state.clone(),
+            now,
             shared: shared.clone(),
         },
         authorizer: DbAuthorizer {
@@ -327,7 +328,8 @@ impl Endpoint<OAuthRequest> for AuthorizeEndpoint {
 /// Client sites from the database; redirect URIs match as registered
 /// (exactly, but for a native app's loopback port: `clients::redirect_matches`).
 struct DbRegistrar {
-    db: DatabaseConnection,
+    state: AppState,
+    now: i64,
     shared: Shared,
 }
 
@@ -341,14 +343,17 @@ impl Registrar for DbRegistrar {
         let Some(requested) = bound.redirect_uri else {
             return Err(RegistrarError::Unspecified);
         };
-        // One round trip: the URIs of the client if it exists and is enabled.
-        let uris = match clients::enabled_redirect_uris(&self.db, &bound.client_id).await {
-            Ok(uris) => uris,
+        // The URIs of the client if it exists and is enabled, from memory
+        // (`ClientCache`) but every few seconds.
+        let (state, id) = (&self.state, bound.client_id.as_ref());
+        let site = match state.clients.get(&state.db, id, self.now).await {
+            Ok(site) => site,
             Err(err) => {
                 stash(&self.shared, err);
                 return Err(RegistrarError::PrimitiveError);
             }
         };
+        let uris = site.as_ref().map_or(&[][..], |s| &s.redirect_uris[..]);
         if !uris
             .iter()
             .any(|uri| clients::redirect_matches(uri, requested.as_str()))

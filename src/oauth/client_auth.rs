@@ -169,8 +169,8 @@ pub fn credentials(headers: &HeaderMap, params: &Params) -> Result<Credentials, 
     }
 }
 
-/// Authenticates the calling client site, or says why not. One database
-/// round trip: the client row.
+/// Authenticates the calling client site, or says why not. The client row
+/// comes from memory (`ClientCache`) but every few seconds.
 pub async fn authenticate(
     state: &AppState,
     ip: &str,
@@ -179,7 +179,10 @@ pub async fn authenticate(
 ) -> Result<client::Model, OAuthError> {
     let credentials = credentials(headers, params);
     let client = match &credentials {
-        Ok(c) => clients::find(&state.db, &c.client_id).await?,
+        Ok(c) => (state.clients)
+            .get(&state.db, &c.client_id, state.clock.now())
+            .await?
+            .map(|site| site.client.clone()),
         Err(_) => None,
     };
     judge(state, ip, credentials, client)

@@ -319,3 +319,65 @@ async fn hostile_token_requests_get_rfc6749_errors_never_5xx() {
     assert_eq!(res.status(), 405);
     assert!(res.json::<Value>().await.unwrap()["error"].is_string());
 }
+
+/// A change to a client site made where this server cannot see it (the
+/// command line, another instance) reaches it within `CLIENT_CACHE_SECS`:
+/// a disabled site's authorization requests are refused, and a rotated
+/// secret is the only one that works.
+#[tokio::test]
+async fn a_site_changed_elsewhere_is_seen_within_the_client_cache_bound() {
+    use pattmayne_auth::domain::clients::CLIENT_CACHE_SECS;
+    use pattmayne_auth::entities::client;
+    use sea_orm::{ColumnTrait, QueryFilter, sea_query::Expr};
+
+    let app = spawn_app().await;
+    app.create_user("alice", PASSWORD, false).await;
+    let site = app.register_client("Game", TokenAlg::HS256).await;
+    let other = app.register_client("Other", TokenAlg::HS256).await;
+    // Both sites are read (and kept) by an authorization and an exchange.
+    let (browser, tokens) = app.sign_in_and_get_tokens("alice", PASSWORD, &site).await;
+    let (code, verifier) = app.obtain_code(&browser, &other).await;
+    app.exchange(&other, &code, &verifier).await;
+
+    // Written straight to the database, as another process would.
+    let elsewhere = |id: &str, column: client::Column, value: sea_orm::Value| {
+        let (db, id) = (app.state.db.clone(), id.to_owned());
+        async move {
+            client::Entity::update_many()
+                .col_expr(column, Expr::value(value))
+                .filter(client::Column::ClientId.eq(id))
+                .exec(&db)
+                .await
+                .unwrap();
+        }
+    };
+    let rotated = "a secret rotated by another instance";
+    let hash = pattmayne_auth::crypto::hash_token(rotated);
+    elsewhere(&site.client_id, client::Column::SecretHash, hash.into()).await;
+    elsewhere(&other.client_id, client::Column::Enabled, false.into()).await;
+    assert!(app.state.clock.advance(CLIENT_CACHE_SECS));
+
+    let old = app.refresh(&site, &s(&tokens, "refresh_token")).await;
+    assert_eq!(
+        old.status(),
+        401,
+        "the secret rotated elsewhere still works"
+    );
+    let new_secret = crate::helpers::TestClient {
+        client_secret: rotated.to_owned(),
+        ..site.clone()
+    };
+    let res = app.refresh(&new_secret, &s(&tokens, "refresh_token")).await;
+    assert_eq!(res.status(), 200, "the secret rotated elsewhere is refused");
+    let (_, challenge) = pkce_pair();
+    let res = browser
+        .get(app.url(&app.authorize_path(&other, &challenge, &[])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        400,
+        "a site disabled elsewhere still authorizes"
+    );
+}
