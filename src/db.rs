@@ -22,6 +22,12 @@ const SQLITE_MAX_CONNECTIONS: u32 = 4;
 /// before it fails with `SQLITE_BUSY`.
 const SQLITE_BUSY_BUDGET: Duration = Duration::from_secs(10);
 
+/// How often [`keep_sqlite_wal_short`] restarts SQLite's write-ahead log.
+const WAL_RESTART_EVERY: Duration = Duration::from_secs(1);
+
+/// The size SQLite cuts its write-ahead log back to when it starts it over.
+const WAL_SIZE_LIMIT: i64 = 16 * 1024 * 1024;
+
 /// Why the server could not get a working database.
 #[derive(Debug, thiserror::Error)]
 pub enum DbStartError {
@@ -70,6 +76,7 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbStartError
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(SQLITE_BUSY_BUDGET)
                     .foreign_keys(true)
+                    .pragma("journal_size_limit", WAL_SIZE_LIMIT.to_string())
             })
             .map_sqlx_sqlite_pool_opts(|pool| {
                 pool.after_connect(|conn, _| Box::pin(sqlite_busy::install(conn)))
@@ -128,6 +135,34 @@ fn is_permanent(err: &DbErr) -> bool {
 
 fn one_line(err: &DbErr) -> String {
     err.to_string().replace('\n', " ")
+}
+
+/// Keeps SQLite's write-ahead log from growing without end (on PostgreSQL,
+/// returns at once).
+///
+/// SQLite's automatic checkpoints copy the log back into the database but
+/// can start the log over only at a moment no connection is reading from
+/// it, which a server under steady load never has: measured, the log grew
+/// by 38 MB a second under refresh grants (460 MB for a 380 KB database
+/// after 12 s), and finding a page in it (`walFindFrame`) became 7 % of the
+/// server's time. Once a second this checkpoint waits for the readers of
+/// the log to finish (new ones read the database file) and starts it over,
+/// cut back to [`WAL_SIZE_LIMIT`].
+pub async fn keep_sqlite_wal_short(db: DatabaseConnection) {
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return;
+    }
+    let mut every = tokio::time::interval(WAL_RESTART_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        if let Err(err) = db
+            .execute_unprepared("PRAGMA wal_checkpoint(RESTART)")
+            .await
+        {
+            tracing::warn!(error = %one_line(&err), "SQLite checkpoint failed");
+        }
+    }
 }
 
 /// Applies pending migrations. On PostgreSQL an advisory lock makes instances

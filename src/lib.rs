@@ -156,6 +156,7 @@ pub async fn serve_on(
     ));
     let mail = tokio::spawn(mail::queue::run(state.clone()));
     let logouts = tokio::spawn(domain::backchannel::run(state.clone()));
+    let wal = tokio::spawn(db::keep_sqlite_wal_short(state.db.clone()));
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
     // Small responses go out at once rather than waiting on Nagle's algorithm.
     let listener = listener.tap_io(|tcp| {
@@ -169,6 +170,7 @@ pub async fn serve_on(
     cleanup.abort();
     mail.abort();
     logouts.abort();
+    wal.abort();
     result.map_err(ServeError::from)
 }
 
