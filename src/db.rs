@@ -138,30 +138,83 @@ fn one_line(err: &DbErr) -> String {
 }
 
 /// Keeps SQLite's write-ahead log from growing without end (on PostgreSQL,
-/// returns at once).
+/// or if its connection cannot be opened, returns at once).
 ///
 /// SQLite's automatic checkpoints copy the log back into the database but
 /// can start the log over only at a moment no connection is reading from
 /// it, which a server under steady load never has: measured, the log grew
 /// by 38 MB a second under refresh grants (460 MB for a 380 KB database
 /// after 12 s), and finding a page in it (`walFindFrame`) became 7 % of the
-/// server's time. Once a second this checkpoint waits for the readers of
-/// the log to finish (new ones read the database file) and starts it over,
-/// cut back to [`WAL_SIZE_LIMIT`].
-pub async fn keep_sqlite_wal_short(db: DatabaseConnection) {
-    if db.get_database_backend() != DbBackend::Sqlite {
+/// server's time. Once a second [`WalKeeper::restart`] starts it over.
+pub async fn keep_sqlite_wal_short(url: &str) {
+    if !url.starts_with("sqlite:") {
         return;
     }
+    let keeper = match WalKeeper::connect(url).await {
+        Ok(keeper) => keeper,
+        Err(err) => {
+            tracing::warn!(error = %one_line(&err), "no connection to keep SQLite's log short");
+            return;
+        }
+    };
     let mut every = tokio::time::interval(WAL_RESTART_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
-        if let Err(err) = db
-            .execute_unprepared("PRAGMA wal_checkpoint(RESTART)")
-            .await
-        {
-            tracing::warn!(error = %one_line(&err), "SQLite checkpoint failed");
+        match keeper.restart().await {
+            Ok(true) => {}
+            Ok(false) => tracing::debug!("SQLite's log is in use; started over next time"),
+            Err(err) => tracing::warn!(error = %one_line(&err), "SQLite checkpoint failed"),
         }
+    }
+}
+
+/// The longest [`WalKeeper::restart`] waits for the log's readers, holding
+/// the writers up meanwhile: a long reader (a backup, say) costs the
+/// writers this much a second at most, not the pool's 10 s budget.
+const WAL_RESTART_WAIT: Duration = Duration::from_millis(100);
+
+/// A connection of its own, outside the pool, that starts SQLite's
+/// write-ahead log over.
+pub struct WalKeeper {
+    conn: DatabaseConnection,
+}
+
+impl WalKeeper {
+    /// Opens the connection, with SQLite's stock busy handler and
+    /// [`WAL_RESTART_WAIT`] as its budget.
+    pub async fn connect(url: &str) -> Result<Self, DbErr> {
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .max_connections(1)
+            .min_connections(1)
+            .sqlx_logging(false)
+            .map_sqlx_sqlite_opts(|opts| {
+                opts.journal_mode(SqliteJournalMode::Wal)
+                    .busy_timeout(WAL_RESTART_WAIT)
+                    .pragma("journal_size_limit", WAL_SIZE_LIMIT.to_string())
+            });
+        Ok(WalKeeper {
+            conn: Database::connect(options).await?,
+        })
+    }
+
+    /// Copies the log into the database, waits for the connections still
+    /// reading it to finish (new readers read the database file), and
+    /// starts it over, cut back to [`WAL_SIZE_LIMIT`]. `false` if readers
+    /// kept it in use for all of [`WAL_RESTART_WAIT`] (what could be copied
+    /// was).
+    pub async fn restart(&self) -> Result<bool, DbErr> {
+        let sql = "PRAGMA wal_checkpoint(RESTART)";
+        let row = self
+            .conn
+            .query_one_raw(sea_orm::Statement::from_string(DbBackend::Sqlite, sql))
+            .await?;
+        let busy: i32 = match row {
+            Some(row) => row.try_get_by_index(0)?,
+            None => 0,
+        };
+        Ok(busy == 0)
     }
 }
 
@@ -310,5 +363,102 @@ mod sqlite_busy {
             assert!(total <= SQLITE_BUSY_BUDGET, "{total:?}");
             assert!(total + MAX_PAUSE > SQLITE_BUSY_BUDGET, "{total:?}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A new file database, removed (with its log) when dropped.
+    struct SqliteFile(std::path::PathBuf);
+
+    impl Drop for SqliteFile {
+        fn drop(&mut self) {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut path = self.0.clone().into_os_string();
+                path.push(suffix);
+                let _ = std::fs::remove_file(path);
+            }
+        }
+    }
+
+    fn sqlite_file() -> (SqliteFile, String) {
+        let name = format!("pattmayne-wal-{}.db", crate::crypto::random_id());
+        let file = SqliteFile(std::env::temp_dir().join(name));
+        let url = format!("sqlite://{}?mode=rwc", file.0.display());
+        (file, url)
+    }
+
+    async fn pool(url: &str) -> DatabaseConnection {
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .max_connections(2)
+            .map_sqlx_sqlite_opts(|opts| opts.journal_mode(SqliteJournalMode::Wal))
+            .map_sqlx_sqlite_pool_opts(|pool| {
+                pool.after_connect(|conn, _| Box::pin(sqlite_busy::install(conn)))
+            });
+        let db = Database::connect(options).await.expect("connect");
+        db.execute_unprepared("CREATE TABLE t (n INTEGER)")
+            .await
+            .expect("create");
+        db
+    }
+
+    async fn frames_in_log(db: &DatabaseConnection) -> i64 {
+        let sql = "PRAGMA wal_checkpoint(PASSIVE)";
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(DbBackend::Sqlite, sql))
+            .await
+            .expect("checkpoint")
+            .expect("a row");
+        row.try_get_by_index(1).expect("log frames")
+    }
+
+    #[tokio::test]
+    async fn the_keeper_starts_the_log_over() {
+        let (_dir, url) = sqlite_file();
+        let db = pool(&url).await;
+        for n in 0..200 {
+            db.execute_unprepared(&format!("INSERT INTO t VALUES ({n})"))
+                .await
+                .expect("insert");
+        }
+        assert!(frames_in_log(&db).await >= 200);
+        let keeper = WalKeeper::connect(&url).await.expect("keeper");
+        assert!(keeper.restart().await.expect("restart"), "log in use");
+        db.execute_unprepared("INSERT INTO t VALUES (0)")
+            .await
+            .expect("insert");
+        let frames = frames_in_log(&db).await;
+        assert!(frames <= 2, "the log was not started over: {frames} frames");
+    }
+
+    #[tokio::test]
+    async fn a_reader_holding_the_log_holds_the_keeper_up_briefly_not_for_the_pools_budget() {
+        let (_dir, url) = sqlite_file();
+        let db = pool(&url).await;
+        db.execute_unprepared("INSERT INTO t VALUES (1)")
+            .await
+            .expect("insert");
+        // A read transaction on the log, as a backup would hold one.
+        let reader = db.begin().await.expect("begin");
+        reader
+            .execute_unprepared("SELECT count(*) FROM t")
+            .await
+            .expect("read");
+        db.execute_unprepared("INSERT INTO t VALUES (2)")
+            .await
+            .expect("insert");
+        let keeper = WalKeeper::connect(&url).await.expect("keeper");
+        // The pool's own budget (10 s) would hold writers up that long.
+        let restarted = tokio::time::timeout(SQLITE_BUSY_BUDGET / 2, keeper.restart())
+            .await
+            .expect("the keeper waited for the reader as long as the pool would");
+        assert!(!restarted.expect("restart"), "started over under a reader");
+        reader.commit().await.expect("end the read");
+        db.execute_unprepared("INSERT INTO t VALUES (3)")
+            .await
+            .expect("a write after the keeper gave up");
     }
 }

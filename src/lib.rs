@@ -65,6 +65,7 @@ use crate::config::Config;
 use crate::resources::{MAX_BODY_BYTES, REQUEST_TIMEOUT_SECS, SHUTDOWN_GRACE_SECS, cookies};
 use crate::session_store::DbSessionStore;
 use crate::state::AppState;
+use secrecy::ExposeSecret;
 
 /// The whole application: every feature's router merged, with the shared layers.
 pub fn app(state: AppState) -> Router {
@@ -156,7 +157,8 @@ pub async fn serve_on(
     ));
     let mail = tokio::spawn(mail::queue::run(state.clone()));
     let logouts = tokio::spawn(domain::backchannel::run(state.clone()));
-    let wal = tokio::spawn(db::keep_sqlite_wal_short(state.db.clone()));
+    let url = state.config.database_url.expose_secret().to_owned();
+    let wal = tokio::spawn(async move { db::keep_sqlite_wal_short(&url).await });
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
     // Small responses go out at once rather than waiting on Nagle's algorithm.
     let listener = listener.tap_io(|tcp| {
