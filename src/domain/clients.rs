@@ -331,23 +331,23 @@ pub struct CachedClient {
 }
 
 struct Entry {
-    /// `None`: no such client (remembered too, so unknown ids cost a read
-    /// per [`CLIENT_CACHE_SECS`] at most).
-    site: Option<Arc<CachedClient>>,
+    site: Arc<CachedClient>,
     read_at: i64,
     changes: u64,
 }
 
 /// Client sites kept in memory for the authorization request and the token
-/// endpoint, which otherwise read the client row on every call. Bounded:
-/// past [`CLIENT_CACHE_MAX`] sites it starts again from empty (a flood of
-/// made-up client ids cannot grow it).
+/// endpoint, which otherwise read the client row on every call. Only sites
+/// that exist are kept (an id nobody registered is read every time, as
+/// before, so the cache holds at most the registered sites, and a site just
+/// created by the CLI is known at once); past [`CLIENT_CACHE_MAX`] sites it
+/// starts again from empty.
 #[derive(Default)]
 pub struct ClientCache {
     entries: std::sync::RwLock<HashMap<String, Entry>>,
 }
 
-/// The most client sites (known or not) a [`ClientCache`] holds.
+/// The most client sites a [`ClientCache`] holds.
 pub const CLIENT_CACHE_MAX: usize = 10_000;
 
 impl ClientCache {
@@ -361,43 +361,39 @@ impl ClientCache {
     ) -> Result<Option<Arc<CachedClient>>, DbErr> {
         let changes = CHANGES.load(Ordering::Acquire);
         if let Some(site) = self.fresh(client_id, now, changes) {
-            return Ok(site);
+            return Ok(Some(site));
         }
-        let site = match find(db, client_id).await? {
-            Some(client) => {
-                let redirect_uris = match client.enabled {
-                    true => redirect_uris(db, client_id).await?,
-                    false => Vec::new(),
-                };
-                Some(Arc::new(CachedClient {
-                    client,
-                    redirect_uris,
-                }))
-            }
-            None => None,
+        let Some(client) = find(db, client_id).await? else {
+            return Ok(None);
         };
+        let redirect_uris = match client.enabled {
+            true => redirect_uris(db, client_id).await?,
+            false => Vec::new(),
+        };
+        let site = Arc::new(CachedClient {
+            client,
+            redirect_uris,
+        });
         let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= CLIENT_CACHE_MAX && !entries.contains_key(client_id) {
             entries.clear();
         }
-        entries.insert(
-            client_id.to_owned(),
-            Entry {
-                site: site.clone(),
-                read_at: now,
-                changes,
-            },
-        );
-        Ok(site)
+        let entry = Entry {
+            site: Arc::clone(&site),
+            read_at: now,
+            changes,
+        };
+        entries.insert(client_id.to_owned(), entry);
+        Ok(Some(site))
     }
 
     /// What is cached for `client_id`, if still good.
-    fn fresh(&self, client_id: &str, now: i64, changes: u64) -> Option<Option<Arc<CachedClient>>> {
+    fn fresh(&self, client_id: &str, now: i64, changes: u64) -> Option<Arc<CachedClient>> {
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
         let entry = entries.get(client_id)?;
         let fresh = entry.changes == changes
             && (entry.read_at..entry.read_at + CLIENT_CACHE_SECS).contains(&now);
-        fresh.then(|| entry.site.clone())
+        fresh.then(|| Arc::clone(&entry.site))
     }
 }
 
