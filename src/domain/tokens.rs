@@ -29,7 +29,7 @@
 //!   cannot leave a live family behind.
 
 use sea_orm::sea_query::Expr;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult,
@@ -301,29 +301,13 @@ async fn upsert_family(
     join_after: i64,
     now: i64,
 ) -> Result<Option<StartedFamily>, DbErr> {
-    let lock = match db.get_database_backend() {
-        DbBackend::Postgres => " FOR SHARE",
-        _ => "",
+    // Built once per database: every code exchange runs it.
+    static POSTGRES: LazyLock<String> = LazyLock::new(|| upsert_family_sql(" FOR SHARE"));
+    static SQLITE: LazyLock<String> = LazyLock::new(|| upsert_family_sql(""));
+    let sql = match db.get_database_backend() {
+        DbBackend::Postgres => POSTGRES.as_str(),
+        _ => SQLITE.as_str(),
     };
-    // Each SET sees the row as it was, so the one condition holds for all.
-    let joined = joinable("refresh_tokens", "excluded.scope", "$8", "$9");
-    let set = STARTED_COLUMNS
-        .iter()
-        .map(|(column, started)| {
-            format!("{column} = CASE WHEN {joined} THEN refresh_tokens.{column} ELSE {started} END")
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = format!(
-        "INSERT INTO refresh_tokens \
-           (family_id, token_hash, user_id, client_id, sso_session_id, scope, created_at, expires_at, generation) \
-         SELECT $1, $2, s.user_id, $3, s.id, $4, $5, \
-           CASE WHEN s.expires_at < $10 THEN s.expires_at ELSE $10 END, 0 FROM sso_sessions s \
-         WHERE s.id = $6 AND s.user_id = $7 AND s.ended_at IS NULL AND s.expires_at > $5{lock} \
-         ON CONFLICT (sso_session_id, client_id) WHERE revoked_at IS NULL \
-         DO UPDATE SET {set} \
-         RETURNING family_id, token_hash, generation, expires_at"
-    );
     let values = vec![
         family_id.into(),
         hash_token(&first_token(keys, family_id)).into(),
@@ -336,11 +320,34 @@ async fn upsert_family(
         INLINE_WALK.into(),
         code.expires_by.into(),
     ];
-    Ok(StartedFamily::find_by_statement(stmt(db, &sql, values))
+    Ok(StartedFamily::find_by_statement(stmt(db, sql, values))
         .all(db)
         .await?
         .into_iter()
         .next())
+}
+
+/// [`upsert_family`]'s statement, the session row locked with `lock`.
+fn upsert_family_sql(lock: &str) -> String {
+    // Each SET sees the row as it was, so the one condition holds for all.
+    let joined = joinable("refresh_tokens", "excluded.scope", "$8", "$9");
+    let set = STARTED_COLUMNS
+        .iter()
+        .map(|(column, started)| {
+            format!("{column} = CASE WHEN {joined} THEN refresh_tokens.{column} ELSE {started} END")
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "INSERT INTO refresh_tokens \
+           (family_id, token_hash, user_id, client_id, sso_session_id, scope, created_at, expires_at, generation) \
+         SELECT $1, $2, s.user_id, $3, s.id, $4, $5, \
+           CASE WHEN s.expires_at < $10 THEN s.expires_at ELSE $10 END, 0 FROM sso_sessions s \
+         WHERE s.id = $6 AND s.user_id = $7 AND s.ended_at IS NULL AND s.expires_at > $5{lock} \
+         ON CONFLICT (sso_session_id, client_id) WHERE revoked_at IS NULL \
+         DO UPDATE SET {set} \
+         RETURNING family_id, token_hash, generation, expires_at"
+    )
 }
 
 /// Gives a consumed code's client its family for the code's session.

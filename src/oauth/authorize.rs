@@ -325,7 +325,7 @@ impl Endpoint<OAuthRequest> for AuthorizeEndpoint {
     }
 }
 
-/// Client sites from the database; redirect URIs match as registered
+/// Client sites through `clients::ClientCache`; redirect URIs match as registered
 /// (exactly, but for a native app's loopback port: `clients::redirect_matches`).
 struct DbRegistrar {
     state: AppState,
