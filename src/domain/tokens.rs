@@ -117,6 +117,67 @@ pub async fn issue_code(db: &impl ConnectionTrait, new: NewCode, now: i64) -> Ap
     Ok(code)
 }
 
+/// The sign-in a consumed code was issued under, as the id_token tells it,
+/// read by the statement that consumed the code.
+#[derive(Debug, Clone)]
+pub struct CodeSignIn {
+    pub authenticated_at: i64,
+    pub amr: String,
+    pub username: String,
+    pub email: String,
+    pub email_verified: bool,
+}
+
+/// A code its client has just consumed, and its sign-in: `None` if the
+/// session has ended or expired, or its person is disabled.
+#[derive(Debug, Clone)]
+pub struct ConsumedCode {
+    pub code: authorization_code::Model,
+    pub sign_in: Option<CodeSignIn>,
+}
+
+/// The consuming `UPDATE`: claims the code and, in the same statement,
+/// reads its session and person (sub-selects in `RETURNING`, which both
+/// databases allow), so that the exchange needs no second read before
+/// [`start_family`] (which checks the session again, atomically).
+const CONSUME_CODE_SQL: &str = "UPDATE authorization_codes SET used_at = $1, family_id = $4 \
+     WHERE code_hash = $2 AND client_id = $3 AND used_at IS NULL \
+     RETURNING *, \
+       (SELECT s.authenticated_at FROM sso_sessions s \
+          WHERE s.id = authorization_codes.sso_session_id AND s.user_id = authorization_codes.user_id \
+            AND s.ended_at IS NULL AND s.expires_at > $1) AS live_since, \
+       (SELECT s.amr FROM sso_sessions s WHERE s.id = authorization_codes.sso_session_id) AS session_amr, \
+       (SELECT u.username FROM users u WHERE u.id = authorization_codes.user_id AND NOT u.disabled) \
+          AS person_username, \
+       (SELECT u.email FROM users u WHERE u.id = authorization_codes.user_id) AS person_email, \
+       (SELECT u.email_verified FROM users u WHERE u.id = authorization_codes.user_id) \
+          AS person_email_verified";
+
+impl ConsumedCode {
+    fn from_row(row: &QueryResult) -> Result<Self, DbErr> {
+        let code = authorization_code::Model::from_query_result(row, "")?;
+        let live_since: Option<i64> = row.try_get("", "live_since")?;
+        let username: Option<String> = row.try_get("", "person_username")?;
+        let sign_in = match (live_since, username) {
+            (Some(authenticated_at), Some(username)) => Some(CodeSignIn {
+                authenticated_at,
+                amr: row
+                    .try_get::<Option<String>>("", "session_amr")?
+                    .unwrap_or_default(),
+                username,
+                email: row
+                    .try_get::<Option<String>>("", "person_email")?
+                    .unwrap_or_default(),
+                email_verified: row
+                    .try_get::<Option<bool>>("", "person_email_verified")?
+                    .unwrap_or(false),
+            }),
+            _ => None,
+        };
+        Ok(ConsumedCode { code, sign_in })
+    }
+}
+
 /// Consumes a code presented by `client_id`: marks it used in one atomic
 /// statement, so of two concurrent exchanges exactly one gets it, and links
 /// it to `family_id`, the family its exchange is about to start (so that the
@@ -130,29 +191,22 @@ pub async fn consume_code(
     code: &str,
     family_id: &str,
     now: i64,
-) -> Result<Result<authorization_code::Model, GrantError>, DbErr> {
+) -> Result<Result<ConsumedCode, GrantError>, DbErr> {
     let hash = hash_token(code);
-    let claimed = authorization_code::Entity::find()
-        .from_raw_sql(stmt(
-            db,
-            "UPDATE authorization_codes SET used_at = $1, family_id = $4 \
-             WHERE code_hash = $2 AND client_id = $3 AND used_at IS NULL RETURNING *",
-            vec![
-                now.into(),
-                hash.clone().into(),
-                client_id.into(),
-                family_id.into(),
-            ],
-        ))
-        .all(db) // at most one row; `all` is one round trip (see `db::first`)
-        .await?
-        .into_iter()
-        .next();
-    if let Some(row) = claimed {
-        return Ok(if row.expires_at <= now {
+    let values = vec![
+        now.into(),
+        hash.clone().into(),
+        client_id.into(),
+        family_id.into(),
+    ];
+    // At most one row; `query_all` is one round trip (see `db::first`).
+    let claimed = db.query_all_raw(stmt(db, CONSUME_CODE_SQL, values)).await?;
+    if let Some(row) = claimed.first() {
+        let consumed = ConsumedCode::from_row(row)?;
+        return Ok(if consumed.code.expires_at <= now {
             Err(GrantError::Expired)
         } else {
-            Ok(row)
+            Ok(consumed)
         });
     }
     match authorization_code::Entity::find_by_id(hash).one(db).await? {

@@ -167,9 +167,10 @@ async fn exchange_code(
     // The code is burnt by its client's first attempt, whatever comes next,
     // so a wrong verifier cannot be retried against it.
     let family_id = crate::crypto::random_id();
-    let row = tokens::consume_code(&state.db, &client.client_id, code, &family_id, now)
+    let consumed = tokens::consume_code(&state.db, &client.client_id, code, &family_id, now)
         .await?
         .map_err(invalid_grant)?;
+    let row = &consumed.code;
     if row.redirect_uri != redirect_uri {
         return Err(OAuthError::invalid_grant(
             "redirect_uri does not match the authorization request",
@@ -185,45 +186,46 @@ async fn exchange_code(
             "code_verifier does not match the code_challenge",
         ));
     }
-    let Some((session, person)) = sso::find_active(&state.db, &row.sso_session_id, now).await?
-    else {
+    let Some(sign_in) = &consumed.sign_in else {
         return Err(invalid_grant(GrantError::SessionEnded));
     };
     let issued = tokens::start_family(
         &state.db,
         &state.keys,
-        tokens::FamilyFor::code(&row, &family_id, family_cap(state, client, now)),
+        tokens::FamilyFor::code(row, &family_id, family_cap(state, client, now)),
         state.config.refresh_grace_secs,
         now,
     )
     .await?
     .map_err(invalid_grant)?;
     inc(&state.metrics.tokens_from_code);
-    first_tokens(
-        state,
-        client,
-        &session,
-        &person,
-        issued,
-        row.nonce.as_deref(),
-        now,
-    )
-    .await
+    let subject = Subject {
+        id: &row.user_id,
+        username: &sign_in.username,
+        email: Some(&sign_in.email),
+        email_verified: sign_in.email_verified,
+    };
+    let id_token = IdTokenContext {
+        nonce: row.nonce.as_deref(),
+        auth_time: sign_in.authenticated_at,
+        amr: &sign_in.amr,
+    };
+    respond(state, client, subject, issued, None, Some(id_token), now).await
 }
 
-/// The answer of a grant that starts a family (a code, a device code): the
-/// access token, the refresh token and an id_token about the session.
+/// The answer of a grant that starts a family from a session read on its
+/// own (a device code): the access token, the refresh token and an
+/// id_token about the session.
 async fn first_tokens(
     state: &AppState,
     client: &client::Model,
     session: &sso_session::Model,
     person: &user::Model,
     issued: IssuedRefresh,
-    nonce: Option<&str>,
     now: i64,
 ) -> Result<TokenResponse, OAuthError> {
     let id_token = IdTokenContext {
-        nonce,
+        nonce: None,
         auth_time: session.authenticated_at,
         amr: &session.amr,
     };
@@ -310,7 +312,7 @@ async fn redeem_device_code(
     .await?
     .map_err(invalid_grant)?;
     inc(&state.metrics.tokens_from_device_code);
-    first_tokens(state, client, &session, &person, issued, None, now).await
+    first_tokens(state, client, &session, &person, issued, now).await
 }
 
 async fn refresh(

@@ -3,8 +3,9 @@
 //! replaces; sessions that end or expire.
 
 use pattmayne_auth::domain::clients::TokenAlg;
-use pattmayne_auth::entities::sso_session;
-use sea_orm::EntityTrait;
+use pattmayne_auth::entities::{sso_session, user};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::Value;
 
 use crate::helpers::{PASSWORD, live_tokens, pkce_pair, refreshed, s, spawn_app, spawn_app_with};
@@ -178,6 +179,37 @@ async fn an_ended_session_stops_code_exchange_and_refresh() {
     ];
     let res = app.token_request(&client, &form).await;
     assert_eq!(res.json::<Value>().await.unwrap()["error"], "invalid_grant");
+}
+
+#[tokio::test]
+async fn a_code_of_a_person_disabled_since_is_refused() {
+    let app = spawn_app().await;
+    let alice = app.create_user("alice", PASSWORD, false).await;
+    let client = app.register_client("Game", TokenAlg::HS256).await;
+    let browser = app.new_client(None);
+    app.login_with(&browser, "alice", PASSWORD).await;
+    let (code, verifier) = app.obtain_code(&browser, &client).await;
+    // Disabled straight in the database, the session left running: the
+    // exchange itself must see it, not only the sign-out that disabling does.
+    user::Entity::update_many()
+        .col_expr(user::Column::Disabled, Expr::value(true))
+        .filter(user::Column::Id.eq(alice.id.as_str()))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", client.redirect_uri.as_str()),
+        ("code_verifier", verifier.as_str()),
+    ];
+    let res = app.token_request(&client, &form).await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(res.json::<Value>().await.unwrap()["error"], "invalid_grant");
+    assert!(
+        live_tokens(&app, &alice.id, &client).await.is_empty(),
+        "no family was started"
+    );
 }
 
 #[tokio::test]

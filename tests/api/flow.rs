@@ -115,6 +115,11 @@ async fn full_flow_signs_in_through_the_hosted_login_and_issues_verifiable_token
     assert_eq!(id["sub"], alice.id.as_str());
     assert_eq!(id["nonce"], "n-0S6_WzA2Mj");
     assert_eq!(id["sid"], session.id.as_str());
+    // How and when the session signed in, read with the code it consumed.
+    assert_eq!(id["auth_time"], session.authenticated_at);
+    assert_eq!(id["amr"], serde_json::json!(["pwd"]));
+    assert_eq!(id["acr"], "pwd");
+    assert_eq!(id["preferred_username"], "alice");
 }
 
 #[tokio::test]
