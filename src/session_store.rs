@@ -1,6 +1,8 @@
 //! A tower-sessions store in the product's own database, so that several
 //! instances on one PostgreSQL share HTTP sessions. Session ids are bearer
-//! secrets: only their SHA-256 is stored.
+//! secrets: only their SHA-256 is stored. The sign-in session a record's
+//! data names is kept in a column of its own too, which
+//! `sso::find_by_http_session` joins on.
 
 use async_trait::async_trait;
 use sea_orm::sea_query::OnConflict;
@@ -11,6 +13,7 @@ use tower_sessions::session_store::{self, SessionStore};
 use crate::clock::Clock;
 use crate::crypto::hash_token;
 use crate::entities::http_session;
+use crate::resources::session_keys::SSO_SESSION_ID;
 
 /// HTTP sessions in the `http_sessions` table.
 #[derive(Debug, Clone)]
@@ -32,10 +35,16 @@ fn backend(err: impl std::fmt::Display) -> session_store::Error {
 fn row(record: &Record) -> session_store::Result<http_session::ActiveModel> {
     let data = serde_json::to_string(&record.data)
         .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+    let sso_session_id = record
+        .data
+        .get(SSO_SESSION_ID)
+        .and_then(|v| v.as_str())
+        .map(str::to_owned);
     Ok(http_session::ActiveModel {
         id_hash: Set(hash_token(&record.id.to_string())),
         data: Set(data),
         expires_at: Set(record.expiry_date.unix_timestamp()),
+        sso_session_id: Set(sso_session_id),
     })
 }
 
@@ -59,7 +68,11 @@ impl SessionStore for DbSessionStore {
         http_session::Entity::insert(row(record)?)
             .on_conflict(
                 OnConflict::column(http_session::Column::IdHash)
-                    .update_columns([http_session::Column::Data, http_session::Column::ExpiresAt])
+                    .update_columns([
+                        http_session::Column::Data,
+                        http_session::Column::ExpiresAt,
+                        http_session::Column::SsoSessionId,
+                    ])
                     .to_owned(),
             )
             .exec(&self.db)

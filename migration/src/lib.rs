@@ -15,6 +15,7 @@ mod m20261201_000005_second_factors;
 mod m20261201_000006_backchannel_logout;
 mod m20261202_000001_native_clients;
 mod m20261202_000002_code_session_index;
+mod m20261203_000001_http_session_sign_in;
 
 /// Every migration of the product, in order.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000006_backchannel_logout::Migration),
             Box::new(m20261202_000001_native_clients::Migration),
             Box::new(m20261202_000002_code_session_index::Migration),
+            Box::new(m20261203_000001_http_session_sign_in::Migration),
         ]
     }
 }

@@ -5,12 +5,12 @@
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, JoinType, QueryFilter,
+    QueryOrder, QuerySelect, RelationDef, SelectTwo, Set, TransactionSession, TransactionTrait,
 };
 
 use crate::domain::audit;
-use crate::entities::{client, refresh_token, sso_session, user};
+use crate::entities::{client, http_session, refresh_token, sso_session, user};
 
 /// Most characters of a User-Agent worth keeping for the account page.
 const USER_AGENT_MAX: usize = 200;
@@ -121,26 +121,60 @@ pub async fn start_as(
 }
 
 /// The session and its person, if the session is live (not ended, not
-/// expired) and the account is not disabled. One round trip: every page
-/// and every code exchange asks this.
+/// expired) and the account is not disabled. One round trip.
 pub async fn find_active(
     db: &impl ConnectionTrait,
     id: &str,
     now: i64,
 ) -> Result<Option<(sso_session::Model, user::Model)>, DbErr> {
-    let person: sea_orm::RelationDef = sso_session::Entity::belongs_to(user::Entity)
+    first_live(
+        db,
+        live_with_person(now).filter(sso_session::Column::Id.eq(id)),
+    )
+    .await
+}
+
+/// [`find_active`] for the sign-in session the browser's HTTP session is
+/// bound to, found by the HTTP session's stored id (`WebSession::stored_id`)
+/// in the same query: who a browser is takes one round trip, whether or not
+/// the request then reads its HTTP session (an authorization request does
+/// not).
+pub async fn find_by_http_session(
+    db: &impl ConnectionTrait,
+    http_session_id_hash: &str,
+    now: i64,
+) -> Result<Option<(sso_session::Model, user::Model)>, DbErr> {
+    let bound: RelationDef = http_session::Entity::belongs_to(sso_session::Entity)
+        .from(http_session::Column::SsoSessionId)
+        .to(sso_session::Column::Id)
+        .into();
+    let query = live_with_person(now)
+        .join_rev(JoinType::InnerJoin, bound)
+        .filter(http_session::Column::IdHash.eq(http_session_id_hash))
+        .filter(http_session::Column::ExpiresAt.gt(now));
+    first_live(db, query).await
+}
+
+/// Live sessions joined with their people, who must not be disabled.
+fn live_with_person(now: i64) -> SelectTwo<sso_session::Entity, user::Entity> {
+    let person: RelationDef = sso_session::Entity::belongs_to(user::Entity)
         .from(sso_session::Column::UserId)
         .to(user::Column::Id)
         .into();
-    let found = sso_session::Entity::find_by_id(id.to_owned())
+    sso_session::Entity::find()
         .filter(sso_session::Column::EndedAt.is_null())
         .filter(sso_session::Column::ExpiresAt.gt(now))
-        .join(sea_orm::JoinType::InnerJoin, person)
+        .join(JoinType::InnerJoin, person)
         .filter(user::Column::Disabled.eq(false))
         .select_also(user::Entity)
-        .limit(1)
-        .all(db)
-        .await?;
+}
+
+async fn first_live(
+    db: &impl ConnectionTrait,
+    query: SelectTwo<sso_session::Entity, user::Entity>,
+) -> Result<Option<(sso_session::Model, user::Model)>, DbErr> {
+    // `all` with a limit is one round trip (see `db::first`).
+    let found = query.limit(1).all(db).await?;
     Ok(found
         .into_iter()
         .next()

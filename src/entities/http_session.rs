@@ -10,6 +10,9 @@ pub struct Model {
     pub id_hash: String,
     pub data: String,
     pub expires_at: i64,
+    /// The sign-in session its data names (`session_keys::SSO_SESSION_ID`),
+    /// kept beside the data so one query joins the two.
+    pub sso_session_id: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -42,8 +42,10 @@ impl FromRequestParts<AppState> for Visitor {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let session = WebSession::from_request_parts(parts, state).await?;
-        let signed_in = match session.sso_session_id().await? {
-            Some(id) => sso::find_active(&state.db, &id, state.clock.now())
+        // One query for the HTTP session, its sign-in session and its
+        // person; the HTTP session's data is read only if the handler asks.
+        let signed_in = match session.stored_id() {
+            Some(id) => sso::find_by_http_session(&state.db, &id, state.clock.now())
                 .await?
                 .map(|(sso, user)| SignedIn { user, sso }),
             None => None,

@@ -11,7 +11,7 @@ use axum::http::request::Parts;
 use time::OffsetDateTime;
 use tower_sessions::{Expiry, Session};
 
-use crate::crypto::{Keys, constant_time_eq, random_token};
+use crate::crypto::{Keys, constant_time_eq, hash_token, random_token};
 use crate::entities::sso_session;
 use crate::error::{AppError, AppResult};
 use crate::http::csrf::CsrfCookie;
@@ -84,6 +84,12 @@ impl WebSession {
             return Ok(());
         }
         Err(AppError::forbidden("error-form-expired"))
+    }
+
+    /// The stored id of this browser's HTTP session (the SHA-256 the store
+    /// keys it by), without reading the session; `None` without a cookie.
+    pub fn stored_id(&self) -> Option<String> {
+        self.session.id().map(|id| hash_token(&id.to_string()))
     }
 
     /// The SSO session this browser claims to be signed in with (not yet checked).

@@ -444,6 +444,7 @@ async fn the_sweep_deletes_every_expired_row_in_bounded_batches_and_nothing_live
         data: Set("{}".into()),
         // The last ten are live.
         expires_at: Set(if i < expired { now - 1 } else { now + 3600 }),
+        sso_session_id: Set(None),
     });
     for chunk in rows.collect::<Vec<_>>().chunks(500) {
         http_session::Entity::insert_many(chunk.to_vec())

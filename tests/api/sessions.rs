@@ -899,3 +899,45 @@ async fn the_migration_to_sessions_per_device_keeps_every_live_token() {
     let (status, body) = refresh_status(&app, &game, token).await;
     assert_eq!(status, 200, "{body}");
 }
+
+#[tokio::test]
+async fn a_browser_signed_in_before_the_sign_in_column_stays_signed_in() {
+    use migration::MigratorTrait;
+    let (url, pg) = crate::helpers::fresh_database_url().await;
+    let db = sea_orm::Database::connect(&url).await.unwrap();
+    let before = migration::Migrator::migrations().len() as u32 - 1;
+    migration::Migrator::up(&db, Some(before)).await.unwrap();
+    let now = pattmayne_auth::clock::system_now();
+    let id = tower_sessions::session::Id::default();
+    let data = serde_json::json!({ "sso_session_id": "s1" }).to_string();
+    for sql in [
+        format!(
+            "INSERT INTO users (id, username, email, password_hash, is_admin, disabled, created_at, updated_at, email_verified) \
+             VALUES ('u1', 'alice', 'alice@example.com', 'x', false, false, {now}, {now}, false)"
+        ),
+        format!(
+            "INSERT INTO sso_sessions (id, user_id, created_at, expires_at, ended_at, ip, user_agent, authenticated_at, amr) \
+             VALUES ('s1', 'u1', {now}, {}, NULL, '127.0.0.1', NULL, {now}, 'pwd')",
+            now + 3600
+        ),
+        format!(
+            "INSERT INTO http_sessions (id_hash, data, expires_at) VALUES ('{}', '{data}', {})",
+            pattmayne_auth::crypto::hash_token(&id.to_string()),
+            now + 3600
+        ),
+    ] {
+        db.execute_unprepared(&sql).await.unwrap();
+    }
+    db.close().await.unwrap();
+
+    let app = crate::helpers::spawn_app_on(&url, pg, &[]).await;
+    let res = app
+        .new_client(None)
+        .get(app.url("/account"))
+        .header("cookie", format!("pattmayne_session={id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "still signed in after the upgrade");
+    assert!(res.text().await.unwrap().contains("alice"));
+}
