@@ -92,14 +92,6 @@ impl WebSession {
         self.session.id().map(|id| hash_token(&id.to_string()))
     }
 
-    /// The SSO session this browser claims to be signed in with (not yet checked).
-    pub async fn sso_session_id(&self) -> AppResult<Option<String>> {
-        self.session
-            .get::<String>(session_keys::SSO_SESSION_ID)
-            .await
-            .map_err(store_err)
-    }
-
     /// Binds the browser to a new SSO session: a new session id (no fixation),
     /// a new CSRF token, and an HTTP session that lasts exactly as long as
     /// the SSO session.
