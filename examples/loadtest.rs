@@ -897,7 +897,28 @@ async fn bench_login(db: &str, concurrency: usize) {
         h.p99.as_secs_f64() * 1e3,
         h.ops
     );
+    // The argon2 working memory is kept while sign-ins go on and freed
+    // once they pause (src/domain/passwords.rs): peak, and 3 s after.
+    let pid = server.child.id();
+    let peak = kib_of(pid, "VmHWM");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    println!(
+        "         server memory: peak {} MiB, 3 s after the flood {} MiB",
+        peak / 1024,
+        kib_of(pid, "VmRSS") / 1024
+    );
     server.drop_database().await;
+}
+
+/// A `/proc/<pid>/status` figure in KiB (Linux; 0 elsewhere).
+fn kib_of(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with(field))?;
+            line.split_whitespace().nth(1)?.parse().ok()
+        })
+        .unwrap_or(0)
 }
 
 #[tokio::main]

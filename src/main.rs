@@ -42,8 +42,9 @@ fn load_dotenv_in_development() {
 /// after the first such block is freed and from then on serves the blocks
 /// from per-thread arenas that keep them: resident memory grew to ~470 MiB
 /// under a login flood (and to 1 GiB with fewer arenas, from fragmentation).
-/// A fixed threshold keeps large blocks mmapped, so they go back to the OS:
-/// ~37 MiB under the same flood, for ~10 % of sign-in throughput.
+/// A fixed threshold keeps large blocks mmapped, so they go back to the OS
+/// when freed. (The hasher reuses its blocks while sign-ins go on and frees
+/// them when they pause: `domain::passwords`.)
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn return_large_allocations_to_the_os() {
     // SAFETY: mallopt only sets an allocator parameter; it is called before
