@@ -157,7 +157,7 @@ fn try_matches(
 /// Argon2's working memory (19 MiB at the default cost), kept from one
 /// verification to the next. Allocated afresh, every 4 KiB of it is a page
 /// fault and a page the kernel zeroes: about a third of a verification's
-/// time (sign-ins 62 → 100/s on 2 cores, docs/benchmarks.md). The semaphore bounds the blocks in use to one per hashing slot, and
+/// time (sign-ins 60–63 → 90–101/s on 2 cores, docs/benchmarks.md). The semaphore bounds the blocks in use to one per hashing slot, and
 /// once sign-ins pause for [`WorkingMemory::IDLE`] the blocks are freed and
 /// go back to the OS.
 #[derive(Default)]
